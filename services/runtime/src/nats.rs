@@ -1,0 +1,151 @@
+//! NATS: connecting, the events stream as code, and request/reply with the actor in headers.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+use async_nats::{Client, HeaderMap};
+use kansrijk_proto::actor::{Actor, ACTOR_HEADER, COMMAND_ID_HEADER, TRACEPARENT_HEADER};
+use kansrijk_proto::command::Reply;
+use kansrijk_proto::problem::Problem;
+use kansrijk_proto::subject;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Connects with unlimited reconnects: a NATS outage delays work, it never ends a service.
+/// `url` may list several servers of a cluster, comma-separated.
+pub async fn connect(url: &str, name: &str) -> Result<Client, async_nats::ConnectError> {
+    let servers: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .max_reconnects(None)
+        .connection_timeout(Duration::from_secs(5))
+        .request_timeout(Some(Duration::from_secs(10)))
+        .connect(servers)
+        .await
+}
+
+/// The configuration of the events stream. File storage, kept (it is the replay log), a two-minute
+/// duplicate window for `Nats-Msg-Id`.
+pub fn events_stream_config(replicas: usize) -> stream::Config {
+    stream::Config {
+        name: subject::EVENTS_STREAM.into(),
+        subjects: vec![subject::EVENTS_WILDCARD.into()],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        duplicate_window: Duration::from_secs(120),
+        num_replicas: replicas,
+        description: Some("Kansrijk domain events (CloudEvents, personal data sealed)".into()),
+        ..Default::default()
+    }
+}
+
+/// Creates the events stream, or checks and updates the existing one. Idempotent.
+pub async fn ensure_events_stream(
+    js: &jetstream::Context,
+    replicas: usize,
+) -> anyhow::Result<stream::Stream> {
+    let config = events_stream_config(replicas);
+    match js.get_stream(subject::EVENTS_STREAM).await {
+        Ok(mut s) => {
+            let info = s.info().await?;
+            let current = &info.config;
+            if current.subjects != config.subjects
+                || current.duplicate_window != config.duplicate_window
+            {
+                js.update_stream(&config).await?;
+            }
+            Ok(s)
+        }
+        Err(_) => Ok(js.get_or_create_stream(config).await?),
+    }
+}
+
+/// Headers of a request on behalf of an actor.
+pub fn request_headers(
+    actor: &Actor,
+    command_id: Option<Uuid>,
+    traceparent: Option<&str>,
+) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        ACTOR_HEADER,
+        serde_json::to_string(actor).unwrap_or_default().as_str(),
+    );
+    if let Some(id) = command_id {
+        h.insert(COMMAND_ID_HEADER, id.to_string().as_str());
+    }
+    if let Some(tp) = traceparent {
+        h.insert(TRACEPARENT_HEADER, tp);
+    }
+    h
+}
+
+/// Reads the actor from a request's headers.
+pub fn actor_from_headers(headers: Option<&HeaderMap>) -> Result<Actor, Problem> {
+    let raw = headers
+        .and_then(|h| h.get(ACTOR_HEADER))
+        .ok_or_else(Problem::unauthorized)?;
+    serde_json::from_str(raw.as_str()).map_err(|_| Problem::unauthorized())
+}
+
+/// Reads the command id (idempotency key) from a request's headers.
+pub fn command_id_from_headers(headers: Option<&HeaderMap>) -> Result<Option<Uuid>, Problem> {
+    match headers.and_then(|h| h.get(COMMAND_ID_HEADER)) {
+        None => Ok(None),
+        Some(v) => v.as_str().parse().map(Some).map_err(|_| {
+            Problem::bad_request("idempotency-key", "De Idempotency-Key is geen UUID.")
+        }),
+    }
+}
+
+/// Sends a request and decodes the reply. No responders is a 503, no answer in time a 504.
+pub async fn request<B: Serialize, T: DeserializeOwned>(
+    client: &Client,
+    subject: String,
+    headers: HeaderMap,
+    body: &B,
+    timeout: Duration,
+) -> Result<T, Problem> {
+    let payload = serde_json::to_vec(body).map_err(|_| Problem::internal())?;
+    let req = async_nats::Request::new()
+        .payload(payload.into())
+        .headers(headers)
+        .timeout(Some(timeout));
+    let msg = match client.send_request(subject, req).await {
+        Ok(m) => m,
+        Err(e) => {
+            return Err(match e.kind() {
+                async_nats::RequestErrorKind::NoResponders => {
+                    Problem::unavailable("De dienst is op dit moment niet bereikbaar.")
+                }
+                async_nats::RequestErrorKind::TimedOut => {
+                    Problem::timeout("De dienst antwoordde niet op tijd.")
+                }
+                _ => {
+                    tracing::warn!(error = %e, "nats request failed");
+                    Problem::unavailable("De berichtenverbinding is verbroken.")
+                }
+            })
+        }
+    };
+    let reply: Reply<T> = serde_json::from_slice(&msg.payload).map_err(|e| {
+        tracing::error!(error = %e, "undecodable reply from service");
+        Problem::internal()
+    })?;
+    reply.into_result()
+}
+
+/// Encodes a reply for `respond`.
+pub fn encode_reply<T: Serialize>(reply: &Reply<T>) -> bytes::Bytes {
+    serde_json::to_vec(reply)
+        .unwrap_or_else(|_| {
+            serde_json::to_vec(&Reply::<()>::Problem(Problem::internal())).unwrap_or_default()
+        })
+        .into()
+}

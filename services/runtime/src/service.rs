@@ -1,0 +1,241 @@
+//! Serving NATS request endpoints (the async-nats service API): each service registers its
+//! command or query handlers here. Requests carry the actor, the command id and the trace context
+//! in headers; handlers answer with a value or a problem. A malformed request gets a 400 problem,
+//! a panicking or failing handler a 500 problem; the endpoint loop itself never stops on bad input.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_nats::service::ServiceExt;
+use async_nats::Client;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+use kansrijk_proto::actor::{Actor, TRACEPARENT_HEADER};
+use kansrijk_proto::command::Reply;
+use kansrijk_proto::problem::Problem;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::nats::{actor_from_headers, command_id_from_headers, encode_reply};
+
+/// A decoded request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub actor: Actor,
+    pub command_id: Option<Uuid>,
+    pub traceparent: Option<String>,
+    pub body: Bytes,
+}
+
+impl Request {
+    /// Decodes the JSON body; a body that does not parse is a 400 problem naming no personal data.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Problem::bad_request(
+                "ongeldig-bericht",
+                format!(
+                    "Het bericht heeft niet de verwachte vorm (regel {}, kolom {}).",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })
+    }
+}
+
+/// A handler: takes a request, returns JSON or a problem.
+pub type Handler =
+    Arc<dyn Fn(Request) -> BoxFuture<'static, Result<serde_json::Value, Problem>> + Send + Sync>;
+
+/// Wraps a typed async handler.
+pub fn handler<T, F, Fut>(f: F) -> Handler
+where
+    T: Serialize + 'static,
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, Problem>> + Send + 'static,
+{
+    let f = Arc::new(f);
+    Arc::new(move |req| {
+        let f = f.clone();
+        async move {
+            let v = f(req).await?;
+            serde_json::to_value(v).map_err(|_| Problem::internal())
+        }
+        .boxed()
+    })
+}
+
+/// Endpoints by subject.
+pub type Endpoints = BTreeMap<String, Handler>;
+
+/// Serves `endpoints` as the NATS service `name` until shutdown; in-flight requests finish.
+/// Replicas share the work (the service API's queue group).
+pub async fn serve(
+    client: Client,
+    name: &str,
+    endpoints: Endpoints,
+    max_in_flight: usize,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let service = client
+        .service_builder()
+        .description(format!("Kansrijk {name}"))
+        .start(name, env!("CARGO_PKG_VERSION"))
+        .await
+        .map_err(|e| anyhow::anyhow!("starting NATS service {name}: {e}"))?;
+    let limit = Arc::new(Semaphore::new(max_in_flight));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (subject, handler) in endpoints {
+        let endpoint = service
+            .endpoint(subject.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("endpoint {subject}: {e}"))?;
+        let limit = limit.clone();
+        let shutdown = shutdown.clone();
+        let service_name = name.to_owned();
+        tasks.spawn(async move {
+            let mut endpoint = endpoint;
+            let mut inflight = tokio::task::JoinSet::new();
+            loop {
+                let req = tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    r = endpoint.next() => match r { Some(r) => r, None => break },
+                };
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    break;
+                };
+                let handler = handler.clone();
+                let subject = subject.clone();
+                let service_name = service_name.clone();
+                inflight.spawn(async move {
+                    let started = Instant::now();
+                    let reply = handle(&handler, &req.message).await;
+                    let outcome = match &reply {
+                        Reply::Ok(_) => "ok".to_owned(),
+                        Reply::Problem(p) => p.status.to_string(),
+                    };
+                    let _ = req.respond(Ok(encode_reply(&reply))).await;
+                    metrics::histogram!("kansrijk_requests_duration_seconds",
+                        "service" => service_name, "endpoint" => subject, "outcome" => outcome)
+                    .record(started.elapsed().as_secs_f64());
+                    drop(permit);
+                });
+                while inflight.try_join_next().is_some() {}
+            }
+            // Drain: let what was accepted finish.
+            while inflight.join_next().await.is_some() {}
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let _ = service.stop().await;
+    Ok(())
+}
+
+async fn handle(handler: &Handler, msg: &async_nats::Message) -> Reply<serde_json::Value> {
+    let headers = msg.headers.as_ref();
+    let actor = match actor_from_headers(headers) {
+        Ok(a) => a,
+        Err(p) => return Reply::Problem(p),
+    };
+    let command_id = match command_id_from_headers(headers) {
+        Ok(c) => c,
+        Err(p) => return Reply::Problem(p),
+    };
+    let traceparent = headers
+        .and_then(|h| h.get(TRACEPARENT_HEADER))
+        .map(|v| v.as_str().to_owned());
+    let req = Request {
+        actor,
+        command_id,
+        traceparent,
+        body: msg.payload.clone(),
+    };
+    match std::panic::AssertUnwindSafe(handler(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(r) => r.into(),
+        Err(_) => {
+            tracing::error!("handler panicked");
+            Reply::Problem(Problem::internal())
+        }
+    }
+}
+
+/// The reply to a command id seen before, so that a retry answers with the first result before
+/// any rule is checked again (a retried registration is not a duplicate).
+pub async fn replayed(
+    store: &crate::store::EventStore,
+    command_id: Option<Uuid>,
+) -> Result<Option<kansrijk_proto::command::CommandAccepted>, Problem> {
+    let Some(id) = command_id else {
+        return Ok(None);
+    };
+    store
+        .command_result(id)
+        .await
+        .map(|r| r.map(crate::store::Appended::accepted))
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading a command's first result failed");
+            Problem::internal()
+        })
+}
+
+/// Appends the events a command decided on, wakes the relay, and answers with where they landed.
+/// A stream that moved on meanwhile is a 409 (`versieconflict`), never a lost update.
+#[allow(clippy::too_many_arguments)] // one append's every part; a struct would only rename them
+pub async fn append_decided<E: kansrijk_proto::event::EventSet>(
+    store: &crate::store::EventStore,
+    metadata: crate::store::Metadata,
+    stream_id: Uuid,
+    municipality: &str,
+    expected: crate::store::ExpectedVersion,
+    events: &[E],
+    wake: Option<&tokio::sync::Notify>,
+) -> Result<kansrijk_proto::command::CommandAccepted, Problem> {
+    use crate::store::{Append, NewEvent, StoreError};
+    let new = events
+        .iter()
+        .map(NewEvent::from_set)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            tracing::error!(error = %e, "encoding events failed");
+            Problem::internal()
+        })?;
+    let appended = store
+        .append(Append {
+            stream_id,
+            stream_type: E::STREAM_TYPE.into(),
+            municipality: municipality.into(),
+            expected,
+            command_id: metadata.command_id,
+            metadata,
+            events: new,
+        })
+        .await;
+    match appended {
+        Ok(a) => {
+            if a.first_time {
+                if let Some(w) = wake {
+                    w.notify_one();
+                }
+                metrics::counter!("kansrijk_events_appended_total", "stream_type" => E::STREAM_TYPE)
+                    .increment(events.len() as u64);
+            }
+            Ok(a.accepted())
+        }
+        Err(StoreError::Concurrency { .. }) => Err(Problem::conflict(
+            "versieconflict",
+            "Het dossier is intussen gewijzigd. Haal het opnieuw op en probeer het nog eens.",
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "appending events failed");
+            Err(Problem::internal())
+        }
+    }
+}

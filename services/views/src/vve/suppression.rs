@@ -1,0 +1,373 @@
+//! Small-cell suppression with secondary suppression, for tables of counts of children.
+//!
+//! A table is a grid of counts with (optionally) published row totals, column totals and a grand
+//! total. Every row and every column with a published total is a *line*: its parts add up to its
+//! total. The totals column and the totals row are lines too (their total is the grand total).
+//!
+//! 1. Primary: every count in `0..=threshold` (or `1..=threshold` without `suppress_zero`) is
+//!    suppressed, totals included (CBS youth-care practice: 0-7).
+//! 2. Secondary: while some line with a published total has exactly one suppressed part, that part
+//!    could be recovered as total minus the others; so the smallest non-zero published part of
+//!    that line is suppressed as well (a zero only when no other part is left; if there is none,
+//!    the total itself). Repeat until no line has exactly one.
+//!
+//! Guarantees (property-tested): every primary cell is suppressed; no line with a published total
+//! has exactly one suppressed part; every published value is the original value. Limits: this
+//! protects against recovery from single lines; a determined attacker combining several lines
+//! (linear programming over the whole table) can sometimes narrow a suppressed cell down to an
+//! interval. Tables that share margins are linked by the caller with `forced` cells.
+
+/// Suppression settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SuppressionConfig {
+    /// Counts up to and including this are suppressed.
+    pub threshold: u64,
+    /// Whether zero counts are suppressed too.
+    pub suppress_zero: bool,
+}
+
+impl Default for SuppressionConfig {
+    /// After CBS youth-care practice (DOMAIN.md): counts 0-7 are not published.
+    fn default() -> Self {
+        SuppressionConfig {
+            threshold: 7,
+            suppress_zero: true,
+        }
+    }
+}
+
+impl SuppressionConfig {
+    pub fn is_small(&self, v: u64) -> bool {
+        v <= self.threshold && (self.suppress_zero || v > 0)
+    }
+}
+
+/// A table of counts before suppression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub rows: Vec<String>,
+    pub cols: Vec<String>,
+    /// `cells[row][col]`.
+    pub cells: Vec<Vec<u64>>,
+    /// Whether each row's total is published.
+    pub row_totals: bool,
+    /// Whether each column's total is published.
+    pub col_totals: bool,
+}
+
+/// A position in the extended grid: rows `0..r` and columns `0..c` are cells, row `r` holds the
+/// column totals, column `c` the row totals, `(r, c)` the grand total.
+pub type Pos = (usize, usize);
+
+impl Table {
+    pub fn new(rows: Vec<String>, cols: Vec<String>, row_totals: bool, col_totals: bool) -> Self {
+        let cells = vec![vec![0; cols.len()]; rows.len()];
+        Table {
+            rows,
+            cols,
+            cells,
+            row_totals,
+            col_totals,
+        }
+    }
+
+    fn r(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn c(&self) -> usize {
+        self.cols.len()
+    }
+
+    pub fn row_total(&self, i: usize) -> u64 {
+        self.cells[i].iter().sum()
+    }
+
+    pub fn col_total(&self, j: usize) -> u64 {
+        self.cells.iter().map(|row| row[j]).sum()
+    }
+
+    pub fn grand_total(&self) -> u64 {
+        self.cells.iter().flatten().sum()
+    }
+
+    /// The position of the grand total, when it is published.
+    pub fn grand_pos(&self) -> Option<Pos> {
+        (self.row_totals && self.col_totals).then_some((self.r(), self.c()))
+    }
+
+    /// The position of column `j`'s total.
+    pub fn col_total_pos(&self, j: usize) -> Pos {
+        (self.r(), j)
+    }
+
+    /// The value at a position of the extended grid, if that position exists.
+    pub fn value(&self, (i, j): Pos) -> Option<u64> {
+        let (r, c) = (self.r(), self.c());
+        match (i < r, j < c) {
+            (true, true) => Some(self.cells[i][j]),
+            (true, false) if j == c && self.row_totals => Some(self.row_total(i)),
+            (false, true) if i == r && self.col_totals => Some(self.col_total(j)),
+            (false, false) if i == r && j == c && self.row_totals && self.col_totals => {
+                Some(self.grand_total())
+            }
+            _ => None,
+        }
+    }
+
+    /// Every existing position.
+    pub fn positions(&self) -> Vec<Pos> {
+        let mut out = Vec::new();
+        for i in 0..=self.r() {
+            for j in 0..=self.c() {
+                if self.value((i, j)).is_some() {
+                    out.push((i, j));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every line: (parts, total).
+    pub fn lines(&self) -> Vec<(Vec<Pos>, Pos)> {
+        let (r, c) = (self.r(), self.c());
+        let mut lines = Vec::new();
+        if self.row_totals {
+            for i in 0..r {
+                lines.push(((0..c).map(|j| (i, j)).collect(), (i, c)));
+            }
+        }
+        if self.col_totals {
+            for j in 0..c {
+                lines.push(((0..r).map(|i| (i, j)).collect(), (r, j)));
+            }
+        }
+        if self.row_totals && self.col_totals {
+            lines.push(((0..c).map(|j| (r, j)).collect(), (r, c)));
+            lines.push(((0..r).map(|i| (i, c)).collect(), (r, c)));
+        }
+        lines
+    }
+}
+
+/// Which positions are suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    suppressed: Vec<Vec<bool>>,
+}
+
+impl Pattern {
+    pub fn is_suppressed(&self, (i, j): Pos) -> bool {
+        self.suppressed
+            .get(i)
+            .and_then(|row| row.get(j))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn set(&mut self, (i, j): Pos) -> bool {
+        let was = self.suppressed[i][j];
+        self.suppressed[i][j] = true;
+        !was
+    }
+
+    pub fn count(&self) -> usize {
+        self.suppressed.iter().flatten().filter(|s| **s).count()
+    }
+}
+
+/// Computes the suppression pattern of `table`; `forced` positions are suppressed regardless
+/// (to keep margins shared with other tables consistent).
+pub fn suppress(table: &Table, config: &SuppressionConfig, forced: &[Pos]) -> Pattern {
+    let mut p = Pattern {
+        suppressed: vec![vec![false; table.c() + 1]; table.r() + 1],
+    };
+    for pos in table.positions() {
+        if table.value(pos).is_some_and(|v| config.is_small(v)) {
+            p.set(pos);
+        }
+    }
+    for &pos in forced {
+        if table.value(pos).is_some() {
+            p.set(pos);
+        }
+    }
+    let lines = table.lines();
+    loop {
+        let mut changed = false;
+        for (parts, total) in &lines {
+            if p.is_suppressed(*total) {
+                continue;
+            }
+            let suppressed = parts.iter().filter(|q| p.is_suppressed(**q)).count();
+            if suppressed != 1 {
+                continue;
+            }
+            // The smallest non-zero published part: a zero partner protects nothing when a
+            // zero total elsewhere pins it down. Zeros only when nothing else is left.
+            let candidate = parts
+                .iter()
+                .filter(|q| !p.is_suppressed(**q))
+                .min_by_key(|q| {
+                    let v = table.value(**q).unwrap_or(u64::MAX);
+                    (v == 0, v, **q)
+                });
+            changed |= match candidate {
+                Some(q) => p.set(*q),
+                None => p.set(*total),
+            };
+        }
+        if !changed {
+            return p;
+        }
+    }
+}
+
+/// A table as published: suppressed values are `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub rows: Vec<String>,
+    pub cols: Vec<String>,
+    pub cells: Vec<Vec<Option<u64>>>,
+    pub row_totals: Option<Vec<Option<u64>>>,
+    pub col_totals: Option<Vec<Option<u64>>>,
+    pub grand_total: Option<u64>,
+}
+
+/// Applies a pattern.
+pub fn publish(table: &Table, pattern: &Pattern) -> Published {
+    let show = |pos: Pos| table.value(pos).filter(|_| !pattern.is_suppressed(pos));
+    let (r, c) = (table.r(), table.c());
+    Published {
+        rows: table.rows.clone(),
+        cols: table.cols.clone(),
+        cells: (0..r)
+            .map(|i| (0..c).map(|j| show((i, j))).collect())
+            .collect(),
+        row_totals: table
+            .row_totals
+            .then(|| (0..r).map(|i| show((i, c))).collect()),
+        col_totals: table
+            .col_totals
+            .then(|| (0..c).map(|j| show((r, j))).collect()),
+        grand_total: show((r, c)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn table(cells: Vec<Vec<u64>>, row_totals: bool, col_totals: bool) -> Table {
+        let rows = (0..cells.len()).map(|i| format!("r{i}")).collect();
+        let cols = (0..cells.first().map_or(0, Vec::len))
+            .map(|j| format!("c{j}"))
+            .collect();
+        Table {
+            rows,
+            cols,
+            cells,
+            row_totals,
+            col_totals,
+        }
+    }
+
+    #[test]
+    fn a_single_small_cell_takes_a_partner_in_its_row_and_column() {
+        let cfg = SuppressionConfig::default();
+        let t = table(
+            vec![vec![20, 3, 30], vec![25, 40, 50], vec![60, 70, 80]],
+            true,
+            true,
+        );
+        let p = suppress(&t, &cfg, &[]);
+        let pb = publish(&t, &p);
+        assert_eq!(pb.cells[0][1], None);
+        // Row 0: the smallest other part (20) goes too; column 1: 40 goes; then row 1 and column 0
+        // each have one, so 25 closes both.
+        assert_eq!(pb.cells[0][0], None);
+        assert_eq!(pb.cells[1][1], None);
+        assert_eq!(pb.cells[1][0], None);
+        assert_eq!(pb.cells[2], vec![Some(60), Some(70), Some(80)]);
+        assert_eq!(pb.grand_total, Some(t.grand_total()));
+        assert_eq!(pb.row_totals.unwrap(), vec![Some(53), Some(115), Some(210)]);
+    }
+
+    #[test]
+    fn a_one_column_table_suppresses_the_total_with_the_cell() {
+        let t = table(vec![vec![5], vec![30]], true, false);
+        let p = suppress(&t, &SuppressionConfig::default(), &[]);
+        let pb = publish(&t, &p);
+        assert_eq!(pb.cells, vec![vec![None], vec![Some(30)]]);
+        assert_eq!(pb.row_totals.unwrap(), vec![None, Some(30)]);
+    }
+
+    #[test]
+    fn zeros_are_published_when_configured() {
+        let cfg = SuppressionConfig {
+            threshold: 7,
+            suppress_zero: false,
+        };
+        let t = table(vec![vec![0, 30], vec![30, 40]], true, true);
+        assert_eq!(suppress(&t, &cfg, &[]).count(), 0);
+        assert!(suppress(&t, &SuppressionConfig::default(), &[]).count() >= 4);
+    }
+
+    fn arb_table() -> impl Strategy<Value = Table> {
+        (1usize..7, 1usize..7, any::<bool>(), any::<bool>()).prop_flat_map(|(r, c, rt, ct)| {
+            proptest::collection::vec(
+                proptest::collection::vec(prop_oneof![0u64..10, 0u64..60], c),
+                r,
+            )
+            .prop_map(move |cells| table(cells, rt, ct))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn no_suppressed_cell_can_be_recovered_from_a_published_total(
+            t in arb_table(),
+            threshold in 0u64..9,
+            suppress_zero in any::<bool>(),
+            forced_seed in proptest::collection::vec((0usize..8, 0usize..8), 0..3),
+        ) {
+            let cfg = SuppressionConfig { threshold, suppress_zero };
+            let forced: Vec<Pos> = forced_seed.into_iter().filter(|p| t.value(*p).is_some()).collect();
+            let p = suppress(&t, &cfg, &forced);
+            let published = publish(&t, &p);
+            // Primary and forced cells are suppressed.
+            for pos in t.positions() {
+                if cfg.is_small(t.value(pos).unwrap()) || forced.contains(&pos) {
+                    prop_assert!(p.is_suppressed(pos));
+                }
+            }
+            // No line with a published total has exactly one suppressed part.
+            for (parts, total) in t.lines() {
+                if !p.is_suppressed(total) {
+                    let n = parts.iter().filter(|q| p.is_suppressed(**q)).count();
+                    prop_assert!(n != 1, "line with total {total:?} has one suppressed part");
+                }
+            }
+            // Published values are the original values, totals included.
+            for (i, row) in published.cells.iter().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    if let Some(v) = v { prop_assert_eq!(*v, t.cells[i][j]); }
+                }
+            }
+            if let Some(rt) = &published.row_totals {
+                for (i, v) in rt.iter().enumerate() {
+                    if let Some(v) = v { prop_assert_eq!(*v, t.row_total(i)); }
+                }
+            }
+            if let Some(ct) = &published.col_totals {
+                for (j, v) in ct.iter().enumerate() {
+                    if let Some(v) = v { prop_assert_eq!(*v, t.col_total(j)); }
+                }
+            }
+            if let Some(g) = published.grand_total { prop_assert_eq!(g, t.grand_total()); }
+        }
+    }
+}

@@ -1,0 +1,1076 @@
+//! Demo data for a Leiden-sized municipality, generated from a seed (pure), and loaded by sending
+//! the commands a JGZ nurse and the childcare locations would send ([`load_demo`]).
+//!
+//! The shape follows the facts in DOMAIN.md: about 1,300 births a year; about 17% of toddlers get
+//! a VVE indication (more in the districts whose schools have a high school score, from the real
+//! reference data in `data/leiden-basisscholen.csv`); about three quarters of the indicated are
+//! reached, mostly with 16 hours a week; the rest are not, for the reasons of the national
+//! non-reach studies (parents decline for a reason category, waiting list, unreachable despite
+//! outreach, referral pending, moved away). All people are fictional; BSNs pass the 11-proef but
+//! start with 9, names come from a short list, and LRK numbers are made up.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_nats::Client;
+use chrono::{Datelike, Days, Months, NaiveDate};
+use futures::StreamExt;
+use kansrijk_proto::actor::{Actor, OrganisationType, Purpose};
+use kansrijk_proto::command::CommandAccepted;
+use kansrijk_proto::problem::Problem;
+use kansrijk_proto::vve::{
+    self, DeclineReason, OutreachChannel, OutreachOutcome, PlacementEndReason,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::api::{self, commands};
+
+/// The reference data: Leiden's primary schools with pupils, school score and district.
+pub const LEIDEN_SCHOOLS_CSV: &str = include_str!("../data/leiden-basisscholen.csv");
+
+/// One school row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct School {
+    pub brin: String,
+    pub name: String,
+    pub pupils: u32,
+    pub score: f64,
+    pub district: String,
+}
+
+/// Reads the schools; rows without a district (`#N/B`) or malformed are reported, not used.
+pub fn schools() -> (Vec<School>, Vec<String>) {
+    let mut ok = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, line) in LEIDEN_SCHOOLS_CSV.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let parsed = (f.len() == 5)
+            .then(|| Some((f[2].parse::<u32>().ok()?, f[3].parse::<f64>().ok()?)))
+            .flatten();
+        match parsed {
+            Some((pupils, score)) if f[4] != "#N/B" && !f[4].is_empty() => ok.push(School {
+                brin: f[0].into(),
+                name: f[1].into(),
+                pupils,
+                score,
+                district: f[4].into(),
+            }),
+            _ => skipped.push(format!("regel {}: geen bruikbare wijk of getallen", i + 1)),
+        }
+    }
+    (ok, skipped)
+}
+
+/// A district's weight for births and for indications.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistrictWeight {
+    pub district: String,
+    pub pupils: u32,
+    /// Pupil-weighted mean school score.
+    pub mean_score: f64,
+}
+
+pub fn districts() -> Vec<DistrictWeight> {
+    let (schools, _) = schools();
+    let mut by: BTreeMap<String, (u32, f64)> = BTreeMap::new();
+    for s in schools {
+        let e = by.entry(s.district).or_default();
+        e.0 += s.pupils;
+        e.1 += s.score * f64::from(s.pupils);
+    }
+    by.into_iter()
+        .map(|(district, (pupils, weighted))| DistrictWeight {
+            district,
+            pupils,
+            mean_score: weighted / f64::from(pupils.max(1)),
+        })
+        .collect()
+}
+
+/// Settings of the generator.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    pub seed: u64,
+    pub municipality: String,
+    pub births_per_year: u32,
+    /// Share of toddlers with an indication (municipality-wide).
+    pub indicated_share: f64,
+    /// Share of indicated toddlers that is reached.
+    pub reached_share: f64,
+    /// The day the data set ends (nothing after it).
+    pub today: NaiveDate,
+    /// Birth cohorts from this many years before `today` (history for the trend).
+    pub years_of_births: u32,
+    /// The JGZ organisation that registers and indicates.
+    pub jgz_organisation: String,
+}
+
+impl DemoConfig {
+    /// Leiden (0546) as of `today`.
+    pub fn leiden(seed: u64, today: NaiveDate) -> Self {
+        DemoConfig {
+            seed,
+            municipality: "0546".into(),
+            births_per_year: 1300,
+            indicated_share: 0.17,
+            reached_share: 0.75,
+            today,
+            years_of_births: 5,
+            jgz_organisation: "00000001823288444000".into(),
+        }
+    }
+}
+
+/// A childcare location offering VVE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoLocation {
+    pub lrk: String,
+    pub name: String,
+    pub district: String,
+}
+
+/// One step in a child's record, in date order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Outreach {
+        on: NaiveDate,
+        channel: OutreachChannel,
+        outcome: OutreachOutcome,
+    },
+    Refer {
+        on: NaiveDate,
+        referrals: Vec<(Uuid, String)>,
+    },
+    WaitingList {
+        on: NaiveDate,
+        referral: Uuid,
+        lrk: String,
+    },
+    Accept {
+        on: NaiveDate,
+        referral: Uuid,
+        lrk: String,
+    },
+    Start {
+        on: NaiveDate,
+        placement: Uuid,
+        lrk: String,
+        hours: u8,
+        referral: Option<Uuid>,
+    },
+    ChangeHours {
+        on: NaiveDate,
+        placement: Uuid,
+        lrk: String,
+        hours: u8,
+    },
+    Attendance {
+        month: String,
+        placement: Uuid,
+        lrk: String,
+        hours: u16,
+    },
+    End {
+        on: NaiveDate,
+        placement: Uuid,
+        lrk: String,
+        reason: PlacementEndReason,
+    },
+    Declined {
+        on: NaiveDate,
+        reason: DeclineReason,
+    },
+    MovedAway {
+        on: NaiveDate,
+    },
+}
+
+/// One fictional child.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoChild {
+    pub bsn: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: NaiveDate,
+    pub postcode: String,
+    pub district: String,
+    pub registered_on: NaiveDate,
+    pub indicated_on: NaiveDate,
+    pub criteria: Vec<String>,
+    pub steps: Vec<Step>,
+    /// Command ids, stable for a seed: loading twice appends nothing the second time.
+    pub command_seed: u128,
+}
+
+/// The whole data set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoData {
+    pub locations: Vec<DemoLocation>,
+    pub children: Vec<DemoChild>,
+    /// Rows of the reference data that could not be used, with the reason.
+    pub skipped_reference_rows: Vec<String>,
+}
+
+const GIVEN: &[&str] = &[
+    "Noah", "Sem", "Liam", "Lucas", "Daan", "Finn", "Levi", "Milan", "Adam", "Mohamed", "Yusuf",
+    "Ayoub", "Emma", "Julia", "Mila", "Tess", "Sophie", "Zoë", "Nora", "Sara", "Fatima", "Aya",
+    "Lina", "Maryam", "Elif", "Amira", "Noor", "Ibrahim", "Omar", "Hamza", "Mees", "Luuk",
+];
+const FAMILY: &[&str] = &[
+    "de Jong",
+    "Jansen",
+    "de Vries",
+    "van den Berg",
+    "van Dijk",
+    "Bakker",
+    "Janssen",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Yilmaz",
+    "El Amrani",
+    "Bouzid",
+    "Kaya",
+    "Öztürk",
+    "Haddou",
+    "Nguyen",
+    "Mohammadi",
+    "Pinas",
+    "Martina",
+    "Kowalski",
+    "van Leeuwen",
+    "Mulder",
+    "de Groot",
+    "Bos",
+];
+const POSTCODES: &[(&str, &[u32])] = &[
+    ("Binnenstad-Zuid", &[2311, 2312]),
+    ("Boerhaavedistrict", &[2333]),
+    ("Bos- en Gasthuisdistrict", &[2331, 2334]),
+    ("Leiden-Noord", &[2313, 2315, 2316]),
+    ("Merenwijkdistrict", &[2317, 2318]),
+    ("Morsdistrict", &[2321, 2322]),
+    ("Roodenburgerdistrict", &[2324, 2325]),
+    ("Stevenshofdistrict", &[2332]),
+];
+
+fn pick<'a, T>(rng: &mut StdRng, xs: &'a [T]) -> &'a T {
+    &xs[rng.gen_range(0..xs.len())]
+}
+
+/// Picks an index by weights.
+fn weighted(rng: &mut StdRng, weights: &[f64]) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut x = rng.gen_range(0.0..total.max(f64::MIN_POSITIVE));
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return i;
+        }
+        x -= w;
+    }
+    weights.len().saturating_sub(1)
+}
+
+/// A fictional BSN: starts with 9 and passes the 11-proef.
+fn fictional_bsn(rng: &mut StdRng) -> String {
+    loop {
+        let digits: Vec<i64> = std::iter::once(9)
+            .chain((0..7).map(|_| rng.gen_range(0..10)))
+            .collect();
+        let partial: i64 = digits
+            .iter()
+            .zip([9i64, 8, 7, 6, 5, 4, 3, 2])
+            .map(|(d, w)| d * w)
+            .sum();
+        // partial - last ≡ 0 (mod 11) with last in 0..=9.
+        let last = partial % 11;
+        if last <= 9 {
+            let s: String = digits
+                .iter()
+                .chain(std::iter::once(&last))
+                .map(|d| d.to_string())
+                .collect();
+            return s;
+        }
+    }
+}
+
+fn uuid(rng: &mut StdRng) -> Uuid {
+    uuid::Builder::from_random_bytes(rng.gen()).into_uuid()
+}
+
+fn days(rng: &mut StdRng, lo: u64, hi: u64) -> Days {
+    Days::new(rng.gen_range(lo..=hi))
+}
+
+/// Generates the data set (pure: the same config gives the same data).
+pub fn generate(cfg: &DemoConfig) -> DemoData {
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let (_, skipped) = schools();
+    let ds = districts();
+    // Births follow pupils; indications lean towards districts with high school scores.
+    let birth_w: Vec<f64> = ds.iter().map(|d| f64::from(d.pupils)).collect();
+    let mean_score = ds
+        .iter()
+        .map(|d| d.mean_score * f64::from(d.pupils))
+        .sum::<f64>()
+        / birth_w.iter().sum::<f64>().max(1.0);
+    let lean: Vec<f64> = ds
+        .iter()
+        .map(|d| 0.5 + d.mean_score / mean_score.max(1.0))
+        .collect();
+    let lean_mean = ds
+        .iter()
+        .zip(&lean)
+        .map(|(d, l)| l * f64::from(d.pupils))
+        .sum::<f64>()
+        / birth_w.iter().sum::<f64>().max(1.0);
+
+    let mut locations = Vec::new();
+    for (i, d) in ds.iter().enumerate() {
+        let n = 2 + usize::from(d.mean_score > mean_score);
+        for j in 0..n {
+            locations.push(DemoLocation {
+                lrk: format!("{}", 700_000_000 + i * 1000 + j * 37 + 11),
+                name: format!("Peuteropvang {} {}", d.district, j + 1),
+                district: d.district.clone(),
+            });
+        }
+    }
+
+    let criteria_pool = [
+        ("thuistaal-niet-nederlands", 0.55),
+        ("opleiding-ouders", 0.45),
+        ("taalachterstand", 0.35),
+        ("ontwikkelingsachterstand", 0.12),
+        ("overig-oordeel-jgz", 0.06),
+    ];
+    let decline_w: [(DeclineReason, f64); 9] = [
+        (DeclineReason::GeenBehoefte, 25.0),
+        (DeclineReason::OpvoedenThuis, 20.0),
+        (DeclineReason::TwijfelKwaliteit, 10.0),
+        (DeclineReason::TeSchools, 10.0),
+        (DeclineReason::Kosten, 10.0),
+        (DeclineReason::Afstand, 8.0),
+        (DeclineReason::Openingstijden, 7.0),
+        (DeclineReason::Papierwerk, 5.0),
+        (DeclineReason::Anders, 5.0),
+    ];
+
+    let first_birth = cfg
+        .today
+        .checked_sub_months(Months::new(12 * cfg.years_of_births))
+        .unwrap_or(cfg.today);
+    let last_birth = cfg
+        .today
+        .checked_sub_months(Months::new(24))
+        .unwrap_or(cfg.today);
+    let span = (last_birth - first_birth).num_days().max(1) as u64;
+    let births = u64::from(cfg.births_per_year) * span / 365;
+    let catalogue = crate::domain::Catalogue::builtin();
+    let mut children = Vec::new();
+    let mut used_bsns = std::collections::HashSet::new();
+    for _ in 0..births {
+        let birth = first_birth + Days::new(rng.gen_range(0..span));
+        let di = weighted(&mut rng, &birth_w);
+        let p = (cfg.indicated_share * lean[di] / lean_mean.max(f64::MIN_POSITIVE)).min(0.9);
+        if !rng.gen_bool(p) {
+            continue;
+        }
+        let district = ds[di].district.clone();
+        let start = vve::window_start(birth);
+        let end = vve::window_end(birth);
+        // JGZ indicates around the two-year consultation, sometimes later.
+        let indicated_on = birth
+            .checked_add_months(Months::new(rng.gen_range(24..=33)))
+            .unwrap_or(start);
+        if indicated_on > cfg.today {
+            continue;
+        }
+        // Only criteria of the definition in force on the indication's date.
+        let valid: Vec<&str> = catalogue
+            .applicable(&cfg.municipality, indicated_on)
+            .map(|(_, cs)| cs.iter().map(|c| c.code.as_str()).collect())
+            .unwrap_or_default();
+        if valid.is_empty() {
+            continue;
+        }
+        let mut criteria: Vec<String> = criteria_pool
+            .iter()
+            .filter(|(_, p)| rng.gen_bool(*p))
+            .map(|(c, _)| (*c).to_owned())
+            .filter(|c| valid.contains(&c.as_str()))
+            .collect();
+        if criteria.is_empty() {
+            criteria.push(valid[0].to_owned());
+        }
+        let postcode = {
+            let codes = POSTCODES
+                .iter()
+                .find(|(d, _)| *d == district)
+                .map_or(&[2311u32][..], |(_, c)| c);
+            let letters: String = (0..2).map(|_| rng.gen_range(b'A'..=b'Z') as char).collect();
+            format!("{} {}", pick(&mut rng, codes), letters)
+        };
+        let local: Vec<&DemoLocation> = locations
+            .iter()
+            .filter(|l| l.district == district)
+            .collect();
+        let mut steps = Vec::new();
+        let mut t = indicated_on;
+        let reached = rng.gen_bool(cfg.reached_share);
+        // Outreach: most families get a call or a visit first.
+        if rng.gen_bool(0.6) {
+            t = t + days(&mut rng, 3, 20);
+            steps.push(Step::Outreach {
+                on: t,
+                channel: *pick(
+                    &mut rng,
+                    &[
+                        OutreachChannel::Telefoon,
+                        OutreachChannel::Huisbezoek,
+                        OutreachChannel::Brief,
+                    ],
+                ),
+                outcome: OutreachOutcome::Bereikt,
+            });
+        }
+        let lrk = pick(&mut rng, &local).lrk.clone();
+        let referral = uuid(&mut rng);
+        if reached {
+            t = t + days(&mut rng, 5, 30);
+            steps.push(Step::Refer {
+                on: t,
+                referrals: vec![(referral, lrk.clone())],
+            });
+            if rng.gen_bool(0.2) {
+                t = t + days(&mut rng, 3, 10);
+                steps.push(Step::WaitingList {
+                    on: t,
+                    referral,
+                    lrk: lrk.clone(),
+                });
+                t = t + days(&mut rng, 20, 90);
+            } else {
+                t = t + days(&mut rng, 3, 15);
+            }
+            steps.push(Step::Accept {
+                on: t,
+                referral,
+                lrk: lrk.clone(),
+            });
+            let begin = (t + days(&mut rng, 7, 45)).max(start);
+            // A child accepted too close to its fourth birthday is never placed.
+            if begin < end {
+                let placement = uuid(&mut rng);
+                let hours = *pick(&mut rng, &[16, 16, 16, 16, 16, 16, 16, 12, 12, 8, 20, 20]);
+                steps.push(Step::Start {
+                    on: begin,
+                    placement,
+                    lrk: lrk.clone(),
+                    hours,
+                    referral: Some(referral),
+                });
+                if hours < 16 && rng.gen_bool(0.3) {
+                    let on = begin + days(&mut rng, 60, 200);
+                    if on < end {
+                        steps.push(Step::ChangeHours {
+                            on,
+                            placement,
+                            lrk: lrk.clone(),
+                            hours: 16,
+                        });
+                    }
+                }
+                // Attendance for the last three complete months of a running placement.
+                for back in 1..=3u32 {
+                    let Some(first) =
+                        NaiveDate::from_ymd_opt(cfg.today.year(), cfg.today.month(), 1)
+                            .and_then(|d| d.checked_sub_months(Months::new(back)))
+                    else {
+                        continue;
+                    };
+                    let last = first
+                        .checked_add_months(Months::new(1))
+                        .and_then(|d| d.pred_opt())
+                        .unwrap_or(first);
+                    if begin <= first && end > last {
+                        steps.push(Step::Attendance {
+                            month: first.format("%Y-%m").to_string(),
+                            placement,
+                            lrk: lrk.clone(),
+                            hours: u16::from(hours) * 4 - rng.gen_range(0..8),
+                        });
+                    }
+                }
+                if let Some(last_day) = end.pred_opt() {
+                    steps.push(Step::End {
+                        on: last_day,
+                        placement,
+                        lrk: lrk.clone(),
+                        reason: PlacementEndReason::NaarBasisschool,
+                    });
+                }
+            }
+        } else {
+            match weighted(&mut rng, &[50.0, 15.0, 15.0, 10.0, 10.0]) {
+                0 => {
+                    t = t + days(&mut rng, 5, 40);
+                    let reasons: Vec<f64> = decline_w.iter().map(|(_, w)| *w).collect();
+                    let reason = decline_w[weighted(&mut rng, &reasons)].0;
+                    steps.push(Step::Declined { on: t, reason });
+                }
+                1 => {
+                    t = t + days(&mut rng, 5, 30);
+                    steps.push(Step::Refer {
+                        on: t,
+                        referrals: vec![(referral, lrk.clone())],
+                    });
+                    t = t + days(&mut rng, 3, 10);
+                    steps.push(Step::WaitingList {
+                        on: t,
+                        referral,
+                        lrk: lrk.clone(),
+                    });
+                }
+                2 => {
+                    for _ in 0..rng.gen_range(2..=3) {
+                        t = t + days(&mut rng, 7, 25);
+                        steps.push(Step::Outreach {
+                            on: t,
+                            channel: *pick(
+                                &mut rng,
+                                &[
+                                    OutreachChannel::Telefoon,
+                                    OutreachChannel::Brief,
+                                    OutreachChannel::Huisbezoek,
+                                ],
+                            ),
+                            outcome: OutreachOutcome::NietBereikt,
+                        });
+                    }
+                }
+                3 => {
+                    t = t + days(&mut rng, 5, 30);
+                    steps.push(Step::Refer {
+                        on: t,
+                        referrals: vec![(referral, lrk.clone())],
+                    });
+                }
+                _ => {
+                    t = t + days(&mut rng, 20, 150);
+                    steps.push(Step::MovedAway { on: t });
+                }
+            }
+        }
+        // Nothing happens after today.
+        steps.retain(|s| step_date(s) <= cfg.today);
+        // An end before its start (a child placed after its fourth birthday) cannot happen; a
+        // placement whose start fell after today takes its attendance and end with it.
+        let started: Vec<Uuid> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Start { placement, .. } => Some(*placement),
+                _ => None,
+            })
+            .collect();
+        steps.retain(|s| match s {
+            Step::ChangeHours { placement, .. }
+            | Step::Attendance { placement, .. }
+            | Step::End { placement, .. } => started.contains(placement),
+            _ => true,
+        });
+        steps.sort_by_key(step_date);
+        let mut bsn = fictional_bsn(&mut rng);
+        while !used_bsns.insert(bsn.clone()) {
+            bsn = fictional_bsn(&mut rng);
+        }
+        children.push(DemoChild {
+            bsn,
+            given_name: (*pick(&mut rng, GIVEN)).to_owned(),
+            family_name: (*pick(&mut rng, FAMILY)).to_owned(),
+            birth_date: birth,
+            postcode,
+            district,
+            registered_on: indicated_on.pred_opt().unwrap_or(indicated_on),
+            indicated_on,
+            criteria,
+            steps,
+            command_seed: rng.gen(),
+        });
+    }
+    DemoData {
+        locations,
+        children,
+        skipped_reference_rows: skipped,
+    }
+}
+
+fn step_date(s: &Step) -> NaiveDate {
+    match s {
+        Step::Outreach { on, .. }
+        | Step::Refer { on, .. }
+        | Step::WaitingList { on, .. }
+        | Step::Accept { on, .. }
+        | Step::Start { on, .. }
+        | Step::ChangeHours { on, .. }
+        | Step::End { on, .. }
+        | Step::Declined { on, .. }
+        | Step::MovedAway { on } => *on,
+        Step::Attendance { month, .. } => {
+            // The month's last day: attendance is recorded once the month is over.
+            NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.checked_add_months(Months::new(1)))
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(NaiveDate::MAX)
+        }
+    }
+}
+
+/// Who sends a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sender {
+    Jgz,
+    Location(String),
+}
+
+fn code<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn d(x: NaiveDate) -> String {
+    x.format("%Y-%m-%d").to_string()
+}
+
+/// The commands (after registration, which yields the child id) that replay a child's record.
+pub fn child_commands(c: &DemoChild, child: Uuid) -> Vec<(Sender, &'static str, Value)> {
+    let mut out = vec![(
+        Sender::Jgz,
+        commands::ISSUE_INDICATION,
+        json!({ "kindId": child, "afgegevenOp": d(c.indicated_on), "criteria": c.criteria }),
+    )];
+    for s in &c.steps {
+        out.push(match s {
+            Step::Outreach { on, channel, outcome } => (
+                Sender::Jgz,
+                commands::RECORD_OUTREACH,
+                json!({ "kindId": child, "datum": d(*on), "kanaal": code(channel), "uitkomst": code(outcome) }),
+            ),
+            Step::Refer { on, referrals } => (
+                Sender::Jgz,
+                commands::REFER,
+                json!({
+                    "kindId": child, "doorverwezenOp": d(*on),
+                    "locaties": referrals.iter().map(|(_, l)| l).collect::<Vec<_>>(),
+                    "verwijzingIds": referrals.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                }),
+            ),
+            Step::WaitingList { on, referral, lrk } => (
+                Sender::Location(lrk.clone()),
+                commands::WAITING_LIST,
+                json!({ "kindId": child, "verwijzingId": referral, "datum": d(*on) }),
+            ),
+            Step::Accept { on, referral, lrk } => (
+                Sender::Location(lrk.clone()),
+                commands::ACCEPT_REFERRAL,
+                json!({ "kindId": child, "verwijzingId": referral, "datum": d(*on) }),
+            ),
+            Step::Start { on, placement, lrk, hours, referral } => (
+                Sender::Location(lrk.clone()),
+                commands::START_PLACEMENT,
+                json!({ "kindId": child, "plaatsingId": placement, "startdatum": d(*on), "urenPerWeek": hours, "verwijzingId": referral }),
+            ),
+            Step::ChangeHours { on, placement, lrk, hours } => (
+                Sender::Location(lrk.clone()),
+                commands::CHANGE_HOURS,
+                json!({ "kindId": child, "plaatsingId": placement, "perDatum": d(*on), "urenPerWeek": hours }),
+            ),
+            Step::Attendance { month, placement, lrk, hours } => (
+                Sender::Location(lrk.clone()),
+                commands::RECORD_ATTENDANCE,
+                json!({ "kindId": child, "plaatsingId": placement, "maand": month, "uren": hours }),
+            ),
+            Step::End { on, placement, lrk, reason } => (
+                Sender::Location(lrk.clone()),
+                commands::END_PLACEMENT,
+                json!({ "kindId": child, "plaatsingId": placement, "einddatum": d(*on), "reden": code(reason) }),
+            ),
+            Step::Declined { on, reason } => (
+                Sender::Jgz,
+                commands::RECORD_DECLINED,
+                json!({ "kindId": child, "datum": d(*on), "reden": reason.as_str() }),
+            ),
+            Step::MovedAway { on } => (
+                Sender::Jgz,
+                commands::RECORD_MOVED_AWAY,
+                json!({ "kindId": child, "verhuisdOp": d(*on) }),
+            ),
+        });
+    }
+    out
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoReport {
+    pub children: usize,
+    pub commands: usize,
+    /// Commands that had been sent before (a repeated load).
+    pub replayed: usize,
+    pub locations: usize,
+}
+
+fn actor(cfg: &DemoConfig, sender: &Sender) -> Actor {
+    let (organisation, organisation_type, role) = match sender {
+        Sender::Jgz => (
+            cfg.jgz_organisation.clone(),
+            OrganisationType::Jgz,
+            "jeugdverpleegkundige",
+        ),
+        Sender::Location(lrk) => (
+            lrk.clone(),
+            OrganisationType::Kinderopvang,
+            "pedagogisch-medewerker",
+        ),
+    };
+    Actor {
+        person: "demo".into(),
+        organisation,
+        organisation_type,
+        role: role.into(),
+        municipality: cfg.municipality.clone(),
+        purpose: Purpose::Zorgverlening,
+    }
+}
+
+async fn send(
+    client: &Client,
+    who: &Actor,
+    name: &str,
+    body: &Value,
+    id: Uuid,
+) -> Result<CommandAccepted, Problem> {
+    kansrijk_runtime::nats::request(
+        client,
+        api::command_subject(name),
+        kansrijk_runtime::nats::request_headers(who, Some(id), None),
+        body,
+        Duration::from_secs(30),
+    )
+    .await
+}
+
+/// Loads the demo data set through the service's NATS endpoints (the service must be running),
+/// as the JGZ organisation and the locations would. Command ids derive from the seed, so loading
+/// the same data set again appends nothing. Children are loaded `parallel` at a time.
+pub async fn load_demo(
+    client: &Client,
+    cfg: &DemoConfig,
+    parallel: usize,
+) -> anyhow::Result<DemoReport> {
+    let data = generate(cfg);
+    let results = futures::stream::iter(data.children.iter().map(|c| async move {
+        let mut n = 0usize;
+        let mut replayed = 0usize;
+        let id = |i: u128| Uuid::from_u128(c.command_seed.wrapping_add(i));
+        let registered = send(
+            client,
+            &actor(cfg, &Sender::Jgz),
+            commands::REGISTER_CHILD,
+            &json!({
+                "bsn": c.bsn, "voornaam": c.given_name, "achternaam": c.family_name,
+                "geboortedatum": d(c.birth_date), "postcode": c.postcode, "wijk": c.district,
+                "gemeente": cfg.municipality, "ingeschrevenOp": d(c.registered_on),
+            }),
+            id(0),
+        )
+        .await
+        .map_err(|p| anyhow::anyhow!("registration refused: {} {:?}", p.status, p.code))?;
+        n += 1;
+        replayed += usize::from(!registered.first_time);
+        for (i, (sender, name, body)) in child_commands(c, registered.stream_id)
+            .into_iter()
+            .enumerate()
+        {
+            let r = send(client, &actor(cfg, &sender), name, &body, id(i as u128 + 1))
+                .await
+                .map_err(|p| {
+                    anyhow::anyhow!(
+                        "{name} refused: {} {:?} {:?}",
+                        p.status,
+                        p.code,
+                        p.invalid_params
+                    )
+                })?;
+            n += 1;
+            replayed += usize::from(!r.first_time);
+        }
+        Ok::<_, anyhow::Error>((n, replayed))
+    }))
+    .buffer_unordered(parallel.max(1))
+    .collect::<Vec<_>>()
+    .await;
+    let mut report = DemoReport {
+        children: data.children.len(),
+        locations: data.locations.len(),
+        ..Default::default()
+    };
+    for r in results {
+        let (n, replayed) = r?;
+        report.commands += n;
+        report.replayed += replayed;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::child::Command;
+    use crate::domain::{decide, Bsn, Catalogue, Child, Ctx};
+    use kansrijk_runtime::crypto::SubjectKey;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    #[test]
+    fn the_reference_data_is_read_with_its_quirks_reported() {
+        let (schools, skipped) = schools();
+        assert_eq!(schools.len(), 26);
+        assert_eq!(skipped.len(), 1, "the #N/B row is reported");
+        let ds = districts();
+        assert_eq!(ds.len(), 8);
+        assert!(ds
+            .iter()
+            .any(|d| d.district == "Leiden-Noord" && d.mean_score > 300.0));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_data() {
+        let a = generate(&DemoConfig::leiden(7, today()));
+        let b = generate(&DemoConfig::leiden(7, today()));
+        assert_eq!(a, b);
+        assert_ne!(
+            a.children[0],
+            generate(&DemoConfig::leiden(8, today())).children[0]
+        );
+    }
+
+    #[test]
+    fn a_leiden_sized_data_set_with_a_quarter_not_reached() {
+        let data = generate(&DemoConfig::leiden(2026, today()));
+        // Three birth cohorts (5 years back to 2 years back) of 1,300 at about 17%.
+        let n = data.children.len();
+        assert!((500..=800).contains(&n), "{n} indicated children");
+        for c in &data.children {
+            assert!(Bsn::parse(&c.bsn).is_ok() && c.bsn.starts_with('9'));
+            assert!(POSTCODES.iter().any(|(d, _)| *d == c.district));
+        }
+        // Among children whose window has closed, about a quarter was never placed.
+        let closed: Vec<&DemoChild> = data
+            .children
+            .iter()
+            .filter(|c| vve::window_end(c.birth_date) <= today())
+            .collect();
+        let never = closed
+            .iter()
+            .filter(|c| !c.steps.iter().any(|s| matches!(s, Step::Start { .. })))
+            .count();
+        let share = never as f64 / closed.len() as f64;
+        assert!((0.18..=0.35).contains(&share), "not reached: {share}");
+        assert!(data
+            .children
+            .iter()
+            .any(|c| c.steps.iter().any(|s| matches!(s, Step::Declined { .. }))));
+        assert!(data
+            .children
+            .iter()
+            .any(|c| c.steps.iter().any(|s| matches!(
+                s,
+                Step::Outreach {
+                    outcome: OutreachOutcome::NietBereikt,
+                    ..
+                }
+            ))));
+    }
+
+    /// Every command the demo would send is accepted by the domain.
+    #[test]
+    fn the_domain_accepts_every_demo_command() {
+        let mut older_definition = 0;
+        for seed in [11, 2026, 42, 7] {
+            let cfg = DemoConfig::leiden(seed, today());
+            older_definition += generate(&cfg)
+                .children
+                .iter()
+                .filter(|c| c.indicated_on.year() < 2024)
+                .count();
+            accepted_by_the_domain(&cfg);
+        }
+        assert!(
+            older_definition > 0,
+            "some indications fall under the older definition"
+        );
+    }
+
+    fn accepted_by_the_domain(cfg: &DemoConfig) {
+        let data = generate(cfg);
+        let catalogue = Catalogue::builtin();
+        let key = SubjectKey::from_bytes(Uuid::from_u128(1), 1, &[1; 32]).unwrap();
+        for c in &data.children {
+            let mut child = Child::default();
+            let run = |child: &mut Child, org: &str, cmd: Command| {
+                let ctx = Ctx {
+                    today: today(),
+                    birth_date: Some(c.birth_date),
+                    catalogue: &catalogue,
+                    organisation: org,
+                    municipality: "0546",
+                };
+                let events =
+                    decide(child, cmd.clone(), &ctx).unwrap_or_else(|e| panic!("{cmd:?}: {e:?}"));
+                for e in &events {
+                    child.apply(e);
+                }
+            };
+            let jgz = cfg.jgz_organisation.as_str();
+            run(
+                &mut child,
+                jgz,
+                Command::Register {
+                    municipality: "0546".into(),
+                    district: c.district.clone(),
+                    registered_on: c.registered_on,
+                    personal: key
+                        .seal(&kansrijk_proto::vve::ChildPersonal {
+                            bsn: c.bsn.clone(),
+                            given_name: c.given_name.clone(),
+                            family_name: c.family_name.clone(),
+                            postcode: c.postcode.clone(),
+                            bsn_pseudonym: String::new(),
+                        })
+                        .unwrap(),
+                    birth_date: key.seal(&c.birth_date).unwrap(),
+                },
+            );
+            run(
+                &mut child,
+                jgz,
+                Command::IssueIndication {
+                    indication_id: Uuid::new_v4(),
+                    issued_on: c.indicated_on,
+                    sealed_criteria: key.seal(&c.criteria).unwrap(),
+                    criteria: c.criteria.clone(),
+                },
+            );
+            for s in &c.steps {
+                let (org, cmd) = match s.clone() {
+                    Step::Outreach {
+                        on,
+                        channel,
+                        outcome,
+                    } => (
+                        jgz.to_owned(),
+                        Command::RecordOutreach {
+                            attempted_on: on,
+                            channel,
+                            outcome,
+                        },
+                    ),
+                    Step::Refer { on, referrals } => (
+                        jgz.to_owned(),
+                        Command::Refer {
+                            referred_on: on,
+                            locations: referrals.into_iter().map(|(id, l)| (id, l, true)).collect(),
+                        },
+                    ),
+                    Step::WaitingList { on, referral, lrk } => (
+                        lrk,
+                        Command::PutOnWaitingList {
+                            referral_id: referral,
+                            listed_on: on,
+                            expected_start: None,
+                        },
+                    ),
+                    Step::Accept { on, referral, lrk } => (
+                        lrk,
+                        Command::AcceptReferral {
+                            referral_id: referral,
+                            accepted_on: on,
+                        },
+                    ),
+                    Step::Start {
+                        on,
+                        placement,
+                        lrk,
+                        hours,
+                        referral,
+                    } => (
+                        lrk,
+                        Command::StartPlacement {
+                            placement_id: placement,
+                            start_on: on,
+                            hours_per_week: hours,
+                            referral_id: referral,
+                        },
+                    ),
+                    Step::ChangeHours {
+                        on,
+                        placement,
+                        lrk,
+                        hours,
+                    } => (
+                        lrk,
+                        Command::ChangeHours {
+                            placement_id: placement,
+                            from_on: on,
+                            hours_per_week: hours,
+                        },
+                    ),
+                    Step::Attendance {
+                        month,
+                        placement,
+                        lrk,
+                        hours,
+                    } => (
+                        lrk,
+                        Command::RecordAttendance {
+                            placement_id: placement,
+                            month,
+                            hours,
+                        },
+                    ),
+                    Step::End {
+                        on,
+                        placement,
+                        lrk,
+                        reason,
+                    } => (
+                        lrk,
+                        Command::EndPlacement {
+                            placement_id: placement,
+                            end_on: on,
+                            reason,
+                        },
+                    ),
+                    Step::Declined { on, reason } => (
+                        jgz.to_owned(),
+                        Command::RecordDeclined {
+                            declined_on: on,
+                            reason,
+                        },
+                    ),
+                    Step::MovedAway { on } => {
+                        (jgz.to_owned(), Command::RecordMovedAway { moved_on: on })
+                    }
+                };
+                run(&mut child, &org, cmd);
+            }
+        }
+    }
+}

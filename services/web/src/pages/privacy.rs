@@ -1,0 +1,695 @@
+//! Privacy officer (functionaris gegevensbescherming): erasure (with the refusal under a legal
+//! hold shown plainly), the access log (NEN 7513) and subject access (AVG art. 15).
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::cookie::PrivateCookieJar;
+use kansrijk_proto::actor::OrganisationType;
+use kansrijk_proto::problem::Problem;
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::call;
+use crate::form::FormData;
+use crate::layout::{
+    self, badge, error_summary, form_guard, page, select, Field, FormErrors, InputKind, Tone,
+};
+use crate::session::Session;
+use crate::{csrf_refused, take_flash, with_flash, WebState};
+
+pub(crate) fn router() -> Router<WebState> {
+    Router::new()
+        .route(
+            "/privacy",
+            get(|| async { Redirect::to("/privacy/wissen") }),
+        )
+        .route("/privacy/wissen", get(erase_page).post(erase_submit))
+        .route("/privacy/toegangslog", get(access_log_page))
+        .route("/privacy/inzage", get(access_page).post(access_submit))
+        .route("/privacy/inzage/download", post(access_download))
+}
+
+const SUBJECT_ERASE: &str = "kansrijk.cmd.privacy.betrokkene-wissen";
+const SUBJECT_LOG: &str = "kansrijk.qry.privacy.toegangslog";
+const SUBJECT_ACCESS: &str = "kansrijk.qry.privacy.inzageverzoek";
+
+fn officer_only(state: &WebState, s: &Session) -> Option<Response> {
+    (s.organisation_type != OrganisationType::Privacyfunctionaris)
+        .then(|| super::forbidden(state, s))
+}
+
+const GROUNDS: &[(&str, &str)] = &[
+    ("", "Kies een grondslag"),
+    (
+        "verzoek-betrokkene",
+        "Verzoek van de betrokkene (AVG art. 17)",
+    ),
+    ("weigering-toestemming", "Ouders weigeren toestemming"),
+];
+
+fn erase_form(
+    state: &WebState,
+    s: &Session,
+    flash: Option<String>,
+    subject: &str,
+    grounds: &str,
+    errors: &FormErrors,
+    hold: Option<&str>,
+) -> Markup {
+    let ctx = state.ctx(Some(s), flash, "/privacy/wissen");
+    let command_id = Uuid::new_v4();
+    page(
+        &ctx,
+        if errors.is_empty() && hold.is_none() {
+            "Gegevens wissen"
+        } else {
+            "Fout: gegevens wissen"
+        },
+        html! {
+            h1 { "Gegevens van een betrokkene wissen" }
+            p class="lead" {
+                "Wissen vernietigt de sleutel van de betrokkene. Daarmee zijn alle versleutelde gegevens, "
+                "ook in kopieën en back-ups, definitief onleesbaar. Alle overzichten verwijderen wat zij over de betrokkene hebben. "
+                "Dit kan niet ongedaan worden gemaakt."
+            }
+            @if let Some(reason) = hold {
+                div class="notice notice-danger" role="alert" id="bewaarplicht" tabindex="-1" {
+                    h2 { "Wissen geweigerd: er geldt een bewaarplicht" }
+                    p { (reason) }
+                    p { "De gegevens blijven bewaard zolang de bewaarplicht geldt. Er is niets gewist. "
+                        "De weigering is vastgelegd in het toegangslog." }
+                }
+            }
+            (error_summary(errors))
+            div class="card" {
+                form method="post" action="/privacy/wissen" novalidate {
+                    (form_guard(s, &command_id))
+                    (Field::text("betrokkene", "Pseudoniem-id van de betrokkene", subject)
+                        .hint("Het id (UUID) van het kind of gezin, bijvoorbeeld uit het inzageverzoek. Nooit een BSN.")
+                        .width("middel").render(errors))
+                    (select("grondslag", "Grondslag", None, GROUNDS, grounds, errors))
+                    (layout::checkboxes("bevestiging", "Bevestiging", None,
+                        &[("ja", "Ik begrijp dat wissen onomkeerbaar is")], &[], errors))
+                    div class="actions" {
+                        button type="submit" class="button button-danger" { "Definitief wissen" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+async fn erase_page(State(state): State<WebState>, s: Session, jar: PrivateCookieJar) -> Response {
+    if let Some(r) = officer_only(&state, &s) {
+        return r;
+    }
+    let (jar, flash) = take_flash(jar);
+    (
+        jar,
+        erase_form(&state, &s, flash, "", "", &FormErrors::default(), None),
+    )
+        .into_response()
+}
+
+async fn erase_submit(
+    State(state): State<WebState>,
+    s: Session,
+    jar: PrivateCookieJar,
+    f: FormData,
+) -> Response {
+    if let Some(r) = officer_only(&state, &s) {
+        return r;
+    }
+    if !s.csrf_ok(&f.csrf()) {
+        return csrf_refused(&state, Some(&s));
+    }
+    let subject = f.get("betrokkene");
+    let grounds = f.get("grondslag");
+    let mut errors = FormErrors::default();
+    let parsed = Uuid::parse_str(&subject);
+    if subject.is_empty() {
+        errors.add("betrokkene", "Vul het pseudoniem-id van de betrokkene in.");
+    } else if parsed.is_err() {
+        errors.add(
+            "betrokkene",
+            "Het pseudoniem-id is een UUID van 36 tekens, zoals 0192f0c4-5b7e-7c3a-9d2e-1f2a3b4c5d6e.",
+        );
+    }
+    if !GROUNDS.iter().any(|(v, _)| !v.is_empty() && *v == grounds) {
+        errors.add("grondslag", "Kies de grondslag voor het wissen.");
+    }
+    if f.get("bevestiging") != "ja" {
+        errors.add(
+            "bevestiging",
+            "Bevestig dat u begrijpt dat wissen onomkeerbaar is.",
+        );
+    }
+    if !errors.is_empty() {
+        return (
+            StatusCode::BAD_REQUEST,
+            erase_form(&state, &s, None, &subject, &grounds, &errors, None),
+        )
+            .into_response();
+    }
+    let Ok(id) = parsed else {
+        return super::forbidden(&state, &s);
+    };
+    let body = json!({ "subject": id, "grounds": grounds });
+    match call::command(
+        &state,
+        &s,
+        "privacy.betrokkene-wissen",
+        SUBJECT_ERASE,
+        &body,
+        f.command_id(),
+    )
+    .await
+    {
+        Ok(_) => {
+            let jar = with_flash(
+                &state,
+                jar,
+                &format!("Betrokkene {id} is gewist. De sleutel is vernietigd en de overzichten verwijderen de gegevens."),
+            );
+            (jar, Redirect::to("/privacy/wissen")).into_response()
+        }
+        Err(p) if p.code.as_deref() == Some("bewaarplicht") => {
+            let reason = p
+                .detail
+                .clone()
+                .unwrap_or_else(|| "Deze betrokkene moet worden bewaard.".into());
+            (
+                StatusCode::CONFLICT,
+                erase_form(
+                    &state,
+                    &s,
+                    None,
+                    &subject,
+                    &grounds,
+                    &FormErrors::default(),
+                    Some(&reason),
+                ),
+            )
+                .into_response()
+        }
+        Err(p) => {
+            let mut errors = FormErrors::default();
+            match p.status {
+                404 => errors.add(
+                    "betrokkene",
+                    "Er is geen betrokkene met dit id in uw gemeente.",
+                ),
+                410 => errors.add("betrokkene", "Deze betrokkene is al gewist."),
+                _ => call::problem_to_errors(
+                    &p,
+                    &[("subject", "betrokkene"), ("grounds", "grondslag")],
+                    &mut errors,
+                ),
+            }
+            (
+                StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST),
+                erase_form(&state, &s, None, &subject, &grounds, &errors, None),
+            )
+                .into_response()
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Access log
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogFilter {
+    #[serde(default)]
+    betrokkene: String,
+    #[serde(default)]
+    gebeurtenis: String,
+    #[serde(default)]
+    uitkomst: String,
+    #[serde(default)]
+    van: String,
+    #[serde(default)]
+    tot: String,
+    #[serde(default)]
+    na: Option<i64>,
+    #[serde(default)]
+    zoeken: Option<String>,
+}
+
+const EVENTS: &[(&str, &str)] = &[
+    ("", "Alle"),
+    ("create", "Aanmaken"),
+    ("read", "Inzien"),
+    ("update", "Wijzigen"),
+    ("delete", "Verwijderen"),
+    ("export", "Exporteren"),
+    ("search", "Zoeken"),
+    ("break-glass", "Doorbreken (break-glass)"),
+];
+
+const OUTCOMES: &[(&str, &str)] = &[
+    ("", "Alle"),
+    ("success", "Gelukt"),
+    ("denied", "Geweigerd"),
+    ("failed", "Mislukt"),
+];
+
+fn label<'a>(list: &'a [(&'a str, &'a str)], v: &'a str) -> &'a str {
+    list.iter()
+        .find(|(k, _)| *k == v)
+        .map(|(_, l)| *l)
+        .unwrap_or(v)
+}
+
+async fn access_log_page(
+    State(state): State<WebState>,
+    s: Session,
+    Query(q): Query<LogFilter>,
+) -> Response {
+    if let Some(r) = officer_only(&state, &s) {
+        return r;
+    }
+    let mut errors = FormErrors::default();
+    let mut query = serde_json::Map::new();
+    if !q.betrokkene.trim().is_empty() {
+        match Uuid::parse_str(q.betrokkene.trim()) {
+            Ok(u) => {
+                query.insert("subject".into(), json!(u));
+            }
+            Err(_) => errors.add("betrokkene", "Het pseudoniem-id is een UUID van 36 tekens."),
+        }
+    }
+    if EVENTS
+        .iter()
+        .any(|(v, _)| !v.is_empty() && *v == q.gebeurtenis)
+    {
+        query.insert("event".into(), json!(q.gebeurtenis));
+    }
+    if OUTCOMES
+        .iter()
+        .any(|(v, _)| !v.is_empty() && *v == q.uitkomst)
+    {
+        query.insert("outcome".into(), json!(q.uitkomst));
+    }
+    let mut date = |field: &str, raw: &str, key: &str, end: bool| {
+        if raw.trim().is_empty() {
+            return;
+        }
+        match chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
+            Ok(d) => {
+                let d = if end { d.succ_opt().unwrap_or(d) } else { d };
+                query.insert(key.into(), json!(format!("{d}T00:00:00Z")));
+            }
+            Err(_) => errors.add(field, "Vul een datum in als dd-mm-jjjj."),
+        }
+    };
+    date("van", &q.van, "from", false);
+    date("tot", &q.tot, "until", true);
+    if let Some(n) = q.na {
+        query.insert("afterSeq".into(), json!(n));
+    }
+    query.insert("limit".into(), json!(50));
+    errors.order_by(&["betrokkene", "gebeurtenis", "uitkomst", "van", "tot"]);
+
+    let result: Option<Result<Value, Problem>> = if errors.is_empty() {
+        Some(
+            call::query(
+                &state,
+                &s,
+                "privacy.toegangslog",
+                SUBJECT_LOG,
+                &Value::Object(query),
+            )
+            .await,
+        )
+    } else {
+        None
+    };
+    let ctx = state.ctx(Some(&s), None, "/privacy/toegangslog");
+    let title = if errors.is_empty() {
+        "Toegangslog"
+    } else {
+        "Fout: toegangslog"
+    };
+    let next_link = |after: i64| {
+        let mut pairs = vec![
+            ("betrokkene", q.betrokkene.clone()),
+            ("gebeurtenis", q.gebeurtenis.clone()),
+            ("uitkomst", q.uitkomst.clone()),
+            ("van", q.van.clone()),
+            ("tot", q.tot.clone()),
+        ];
+        pairs.retain(|(_, v)| !v.is_empty());
+        pairs.push(("na", after.to_string()));
+        let qs: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+                )
+            })
+            .collect();
+        format!("/privacy/toegangslog?{}", qs.join("&"))
+    };
+    let _ = &q.zoeken;
+    page(
+        &ctx,
+        title,
+        html! {
+            h1 { "Toegangslog" }
+            p class="lead" {
+                "Elke keer dat iemand persoonsgegevens inziet, wijzigt, exporteert of zoekt, staat hier (NEN 7513). "
+                "U ziet alleen de registraties van uw eigen gemeente."
+            }
+            (error_summary(&errors))
+            div class="card" {
+                form method="get" action="/privacy/toegangslog" novalidate {
+                    h2 { "Zoeken" }
+                    div class="filter-grid" {
+                        (Field::text("betrokkene", "Pseudoniem-id van de betrokkene", &q.betrokkene).optional().render(&errors))
+                        (select("gebeurtenis", "Gebeurtenis", None, EVENTS, &q.gebeurtenis, &errors))
+                        (select("uitkomst", "Uitkomst", None, OUTCOMES, &q.uitkomst, &errors))
+                        (Field::text("van", "Vanaf datum", &q.van).optional().kind(InputKind::Date).render(&errors))
+                        (Field::text("tot", "Tot en met datum", &q.tot).optional().kind(InputKind::Date).render(&errors))
+                    }
+                    div class="actions" {
+                        button type="submit" class="button" name="zoeken" value="1" { "Zoeken" }
+                        a href="/privacy/toegangslog" { "Filters wissen" }
+                    }
+                }
+            }
+            @match &result {
+                None => {}
+                Some(Err(p)) => {
+                    div class="notice notice-danger" role="alert" {
+                        p { strong { "Het toegangslog kon niet worden opgehaald. " } (p.detail.clone().unwrap_or_else(|| p.title.clone())) }
+                    }
+                }
+                Some(Ok(page_)) => {
+                    @let entries = page_.get("entries").and_then(Value::as_array).cloned().unwrap_or_default();
+                    @if entries.is_empty() {
+                        p { "Er zijn geen registraties die aan de zoekvragen voldoen." }
+                    } @else {
+                        div class="table-wrap" tabindex="0" role="region" aria-label="Tabel, horizontaal te scrollen" {
+                            table {
+                                caption { "Registraties (" (entries.len()) " op deze pagina)" }
+                                thead {
+                                    tr {
+                                        th scope="col" { "Nr." }
+                                        th scope="col" { "Tijdstip (UTC)" }
+                                        th scope="col" { "Gebeurtenis" }
+                                        th scope="col" { "Uitkomst" }
+                                        th scope="col" { "Organisatie en rol" }
+                                        th scope="col" { "Doel" }
+                                        th scope="col" { "Toegangspunt" }
+                                        th scope="col" { "Betrokkene" }
+                                    }
+                                }
+                                tbody {
+                                    @for e in &entries {
+                                        @let st = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                                        tr {
+                                            td class="num" { (e.get("seq").and_then(Value::as_i64).unwrap_or(0)) }
+                                            td { (layout::datetime_nl(&st("occurredAt"))) }
+                                            td { (label(EVENTS, &st("event"))) }
+                                            td {
+                                                @match st("outcome").as_str() {
+                                                    "success" => (badge(Tone::Success, "Gelukt")),
+                                                    "denied" => (badge(Tone::Danger, "Geweigerd")),
+                                                    other => (badge(Tone::Warning, label(OUTCOMES, other))),
+                                                }
+                                            }
+                                            td { (st("organisation")) br; span class="muted" { (st("organisationType")) " · " (st("role")) } }
+                                            td { (st("purpose")) }
+                                            td { (st("accessPoint")) }
+                                            td { code { (st("subject")) } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        @if let Some(n) = page_.get("nextAfterSeq").and_then(Value::as_i64) {
+                            p { a href=(next_link(n)) { "Volgende pagina" } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+// ------------------------------------------------------------------------------------------
+// Subject access
+
+fn access_form(
+    state: &WebState,
+    s: &Session,
+    subject: &str,
+    errors: &FormErrors,
+    result: Option<&Value>,
+) -> Markup {
+    let ctx = state.ctx(Some(s), None, "/privacy/inzage");
+    let command_id = Uuid::new_v4();
+    page(
+        &ctx,
+        if errors.is_empty() {
+            "Inzageverzoek"
+        } else {
+            "Fout: inzageverzoek"
+        },
+        html! {
+            h1 { "Inzageverzoek (AVG artikel 15)" }
+            p class="lead" {
+                "Stel alles samen wat Kansrijk over een kind of gezin bewaart, bij alle diensten. "
+                "U kunt het overzicht hier lezen en als JSON-bestand downloaden. Het samenstellen wordt vastgelegd als export in het toegangslog."
+            }
+            (error_summary(errors))
+            div class="card" {
+                form method="post" action="/privacy/inzage" novalidate {
+                    (form_guard(s, &command_id))
+                    (Field::text("betrokkene", "Pseudoniem-id van de betrokkene", subject)
+                        .hint("Het id (UUID) van het kind of gezin. Nooit een BSN.")
+                        .width("middel").render(errors))
+                    div class="actions" {
+                        button type="submit" class="button" { "Overzicht samenstellen" }
+                    }
+                }
+            }
+            @if let Some(reply) = result {
+                (render_access(s, subject, reply))
+            }
+        },
+    )
+}
+
+fn render_value(v: &Value) -> Markup {
+    match v {
+        Value::Object(m) => html! {
+            dl class="summary" {
+                @for (k, v) in m {
+                    dt { (k) }
+                    dd { (render_value(v)) }
+                }
+            }
+        },
+        Value::Array(a) if a.is_empty() => html! { span class="muted" { "geen" } },
+        Value::Array(a) => html! {
+            ul { @for v in a { li { (render_value(v)) } } }
+        },
+        Value::Null => html! { span class="muted" { "niet ingevuld" } },
+        Value::String(s) => html! { (s) },
+        other => html! { (other.to_string()) },
+    }
+}
+
+fn service_label(s: &str) -> &str {
+    match s {
+        "vve" => "VVE-bereik (JGZ en kinderopvang)",
+        "overdracht" => "Overdrachten",
+        "casework" => "1 gezin 1 plan",
+        "views" => "Overzichten",
+        "privacy" => "Privacy (sleutel, bewaarplicht, bewaartermijnen, toegangslog)",
+        other => other,
+    }
+}
+
+fn render_access(s: &Session, subject: &str, reply: &Value) -> Markup {
+    let doc = reply.get("document").cloned().unwrap_or(Value::Null);
+    let parts = doc
+        .get("parts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let missing = doc
+        .get("missing")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let complete = doc
+        .get("complete")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let generated = doc.get("generatedAt").and_then(Value::as_str).unwrap_or("");
+    html! {
+        section aria-labelledby="overzicht-titel" {
+            h2 id="overzicht-titel" { "Overzicht voor betrokkene " code { (subject) } }
+            p {
+                "Samengesteld op " (layout::datetime_nl(generated)) " (UTC). "
+                @if complete { (badge(Tone::Success, "Volledig")) } @else { (badge(Tone::Warning, "Onvolledig")) }
+            }
+            @if !missing.is_empty() {
+                div class="notice notice-warning" {
+                    p { strong { "Niet alle diensten hebben geantwoord." } " Vraag het overzicht later opnieuw op." }
+                    ul {
+                        @for m in &missing {
+                            li { (service_label(m.get("service").and_then(Value::as_str).unwrap_or(""))) ": "
+                                 (match m.get("reason").and_then(Value::as_str).unwrap_or("") {
+                                     "geen-antwoord" => "geen antwoord op tijd",
+                                     "niet-bereikbaar" => "niet bereikbaar",
+                                     other => other,
+                                 }) }
+                        }
+                    }
+                }
+            }
+            form method="post" action="/privacy/inzage/download" class="actions" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                input type="hidden" name="betrokkene" value=(subject);
+                button type="submit" class="button button-secondary" { "Download als JSON-bestand" }
+            }
+            @for part in &parts {
+                @let service = part.get("service").and_then(Value::as_str).unwrap_or("");
+                div class="card" {
+                    h3 { (service_label(service)) }
+                    @let sections = part.get("sections").and_then(Value::as_array).cloned().unwrap_or_default();
+                    @if sections.is_empty() {
+                        p class="muted" { "Deze dienst bewaart niets over de betrokkene." }
+                    }
+                    @for sec in &sections {
+                        h4 { (sec.get("title").and_then(Value::as_str).unwrap_or("")) " "
+                             span class="badge" { (category_label(sec.get("category").and_then(Value::as_str).unwrap_or(""))) } }
+                        (render_value(sec.get("data").unwrap_or(&Value::Null)))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn category_label(c: &str) -> &str {
+    match c {
+        "identifying" | "identificerend" => "identificerend",
+        "contact" => "contactgegevens",
+        "development" | "ontwikkeling" => "ontwikkeling en onderwijs",
+        "health" | "gezondheid" => "gezondheid",
+        "safety" | "veiligheid" => "veiligheid",
+        "administrative" | "administratief" => "administratief",
+        other => other,
+    }
+}
+
+async fn fetch_access(
+    state: &WebState,
+    s: &Session,
+    f: &FormData,
+) -> Result<(String, Value), (String, FormErrors)> {
+    let subject = f.get("betrokkene");
+    let mut errors = FormErrors::default();
+    let Ok(id) = Uuid::parse_str(&subject) else {
+        if subject.is_empty() {
+            errors.add("betrokkene", "Vul het pseudoniem-id van de betrokkene in.");
+        } else {
+            errors.add("betrokkene", "Het pseudoniem-id is een UUID van 36 tekens.");
+        }
+        return Err((subject, errors));
+    };
+    match call::query::<_, Value>(
+        state,
+        s,
+        "privacy.inzageverzoek",
+        SUBJECT_ACCESS,
+        &json!({ "subject": id }),
+    )
+    .await
+    {
+        Ok(v) => Ok((subject, v)),
+        Err(p) => {
+            match p.status {
+                404 => errors.add(
+                    "betrokkene",
+                    "Er is geen betrokkene met dit id in uw gemeente.",
+                ),
+                _ => call::problem_to_errors(&p, &[("subject", "betrokkene")], &mut errors),
+            }
+            Err((subject, errors))
+        }
+    }
+}
+
+async fn access_page(State(state): State<WebState>, s: Session) -> Response {
+    if let Some(r) = officer_only(&state, &s) {
+        return r;
+    }
+    access_form(&state, &s, "", &FormErrors::default(), None).into_response()
+}
+
+async fn access_submit(State(state): State<WebState>, s: Session, f: FormData) -> Response {
+    if let Some(r) = officer_only(&state, &s) {
+        return r;
+    }
+    if !s.csrf_ok(&f.csrf()) {
+        return csrf_refused(&state, Some(&s));
+    }
+    match fetch_access(&state, &s, &f).await {
+        Ok((subject, v)) => {
+            access_form(&state, &s, &subject, &FormErrors::default(), Some(&v)).into_response()
+        }
+        Err((subject, errors)) => (
+            StatusCode::BAD_REQUEST,
+            access_form(&state, &s, &subject, &errors, None),
+        )
+            .into_response(),
+    }
+}
+
+async fn access_download(State(state): State<WebState>, s: Session, f: FormData) -> Response {
+    if let Some(r) = officer_only(&state, &s) {
+        return r;
+    }
+    if !s.csrf_ok(&f.csrf()) {
+        return csrf_refused(&state, Some(&s));
+    }
+    match fetch_access(&state, &s, &f).await {
+        Ok((subject, v)) => {
+            let doc = v.get("document").cloned().unwrap_or(v);
+            let body = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/json; charset=utf-8".to_owned(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"inzageverzoek-{subject}.json\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err((subject, errors)) => (
+            StatusCode::BAD_REQUEST,
+            access_form(&state, &s, &subject, &errors, None),
+        )
+            .into_response(),
+    }
+}
