@@ -338,13 +338,10 @@ async fn malformed_events_are_parked_and_later_events_still_apply() {
     inject_and_check(injected()).await;
 }
 
-/// Known defect (reported, not fixed here: it spans the erasure projections of views, vve-reach
-/// and casework and `kansrijk_runtime::erasure::subject_erased`): an erasure event that cannot be
-/// decoded is applied as a no-op (`if let Ok(PrivacyEvent::Erased(..)) = decode(..)`) instead of
-/// failing and being parked, so the erasure is silently lost in that read model. Run with
-/// `--ignored` once fixed.
+/// An erasure that cannot be decoded (a newer version, data outside the contract) must not be
+/// taken as a no-op: every erasure projection parks it, so it is replayed once the code can read
+/// it, and is never silently lost (`kansrijk_runtime::erasure::decode_privacy_event`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: undecodable erasure events are taken as no-ops, not parked"]
 async fn undecodable_erasure_events_are_parked_by_every_erasure_projection() {
     let mut cases = erasure_cases();
     for c in &mut cases {

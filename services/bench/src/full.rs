@@ -37,7 +37,7 @@ use kansrijk_proto::privacy::SubjectKind;
 use kansrijk_proto::vve::ChildPersonal;
 use kansrijk_runtime::keys::KeyClient;
 use kansrijk_runtime::store::{EventStore, ExpectedVersion, Metadata};
-use kansrijk_vve_reach::demo::{DemoChild, DemoConfig, Step};
+use kansrijk_vve_reach::demo::{DemoChild, DemoConfig};
 use kansrijk_vve_reach::domain::{decide, Catalogue, Child, Command, Ctx};
 use serde_json::{json, Value};
 use tokio::process::Child as Process;
@@ -1111,7 +1111,7 @@ impl Loader {
                 },
             ),
         ];
-        commands.extend(c.steps.iter().cloned().map(|s| step_command(s, jgz)));
+        commands.extend(c.steps.iter().cloned().map(|s| s.into_command(jgz)));
         for (org, cmd) in commands {
             let ctx = Ctx {
                 today: self.today,
@@ -1151,107 +1151,6 @@ impl Loader {
         .await
         .map_err(|p| anyhow::anyhow!("append refused: {} {:?}", p.status, p.code))?;
         Ok(events.len() as u64)
-    }
-}
-
-fn step_command(s: Step, jgz: &str) -> (String, Command) {
-    match s {
-        Step::Outreach {
-            on,
-            channel,
-            outcome,
-        } => (
-            jgz.to_owned(),
-            Command::RecordOutreach {
-                attempted_on: on,
-                channel,
-                outcome,
-            },
-        ),
-        Step::Refer { on, referrals } => (
-            jgz.to_owned(),
-            Command::Refer {
-                referred_on: on,
-                locations: referrals.into_iter().map(|(id, l)| (id, l, true)).collect(),
-            },
-        ),
-        Step::WaitingList { on, referral, lrk } => (
-            lrk,
-            Command::PutOnWaitingList {
-                referral_id: referral,
-                listed_on: on,
-                expected_start: None,
-            },
-        ),
-        Step::Accept { on, referral, lrk } => (
-            lrk,
-            Command::AcceptReferral {
-                referral_id: referral,
-                accepted_on: on,
-            },
-        ),
-        Step::Start {
-            on,
-            placement,
-            lrk,
-            hours,
-            referral,
-        } => (
-            lrk,
-            Command::StartPlacement {
-                placement_id: placement,
-                start_on: on,
-                hours_per_week: hours,
-                referral_id: referral,
-            },
-        ),
-        Step::ChangeHours {
-            on,
-            placement,
-            lrk,
-            hours,
-        } => (
-            lrk,
-            Command::ChangeHours {
-                placement_id: placement,
-                from_on: on,
-                hours_per_week: hours,
-            },
-        ),
-        Step::Attendance {
-            month,
-            placement,
-            lrk,
-            hours,
-        } => (
-            lrk,
-            Command::RecordAttendance {
-                placement_id: placement,
-                month,
-                hours,
-            },
-        ),
-        Step::End {
-            on,
-            placement,
-            lrk,
-            reason,
-        } => (
-            lrk,
-            Command::EndPlacement {
-                placement_id: placement,
-                end_on: on,
-                reason,
-            },
-        ),
-        Step::Declined { on, reason } => (
-            jgz.to_owned(),
-            Command::RecordDeclined {
-                declined_on: on,
-                reason,
-            },
-        ),
-        Step::MovedAway { on } => (jgz.to_owned(), Command::RecordMovedAway { moved_on: on }),
     }
 }
 

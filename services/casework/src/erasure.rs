@@ -7,7 +7,6 @@
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use kansrijk_proto::envelope::CloudEvent;
-use kansrijk_proto::event::EventSet;
 use kansrijk_proto::privacy::{PrivacyEvent, SubjectKind};
 use kansrijk_runtime::projection::Projection;
 use sqlx::PgConnection;
@@ -47,8 +46,8 @@ impl Projection for ErasedFamilies {
         event: &'a CloudEvent,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
-            if let Ok(PrivacyEvent::Erased(e)) =
-                PrivacyEvent::decode(&event.event_type, event.data.clone())
+            if let Some(PrivacyEvent::Erased(e)) =
+                kansrijk_runtime::erasure::decode_privacy_event(event)?
             {
                 if e.subject_kind == SubjectKind::Gezin {
                     (self.on_erased)(e.subject);

@@ -81,8 +81,8 @@ async fn request_erasure(
 }
 
 async fn apply(conn: &mut PgConnection, event: &CloudEvent) -> anyhow::Result<Option<Uuid>> {
-    match PrivacyEvent::decode(&event.event_type, event.data.clone()) {
-        Ok(PrivacyEvent::Erased(e)) => {
+    match kansrijk_runtime::erasure::decode_privacy_event(event)? {
+        Some(PrivacyEvent::Erased(e)) => {
             sqlx::query("INSERT INTO erased_subjects (subject) VALUES ($1) ON CONFLICT DO NOTHING")
                 .bind(e.subject)
                 .execute(&mut *conn)
@@ -101,7 +101,7 @@ async fn apply(conn: &mut PgConnection, event: &CloudEvent) -> anyhow::Result<Op
             }
             Ok(Some(e.subject))
         }
-        Ok(PrivacyEvent::RetentionEnded(e)) if e.data_kind == DataKind::Overdracht => {
+        Some(PrivacyEvent::RetentionEnded(e)) if e.data_kind == DataKind::Overdracht => {
             if is_file(conn, e.subject).await? {
                 request_erasure(conn, &[e.subject], "bewaartermijn").await?;
             }

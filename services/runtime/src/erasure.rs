@@ -34,13 +34,30 @@ pub fn is_privacy_event(event: &CloudEvent) -> bool {
         && event.event_type.name().starts_with("nl.privacy.")
 }
 
-/// The erasure carried by `event`, if it is one (older versions are upcast).
-pub fn subject_erased(event: &CloudEvent) -> Option<SubjectErased> {
-    if event.event_type.name() != SubjectErased::NAME {
-        return None;
-    }
+/// Decodes an event of the privacy streams for a projection or service that follows erasures.
+/// A privacy event this code does not know is `Ok(None)`: it only keeps the stream's versions
+/// contiguous. An erasure or an end of retention that cannot be decoded (a version newer than this
+/// code, data outside its contract) is an error, so that the runner parks it for a replay instead
+/// of losing it. The error names the event type only, never the data.
+pub fn decode_privacy_event(event: &CloudEvent) -> anyhow::Result<Option<PrivacyEvent>> {
     match PrivacyEvent::decode(&event.event_type, event.data.clone()) {
-        Ok(PrivacyEvent::Erased(e)) => Some(e),
+        Ok(e) => Ok(Some(e)),
+        Err(_)
+            if ![SubjectErased::NAME, RetentionEnded::NAME].contains(&event.event_type.name()) =>
+        {
+            Ok(None)
+        }
+        Err(_) => Err(anyhow::anyhow!(
+            "{} cannot be decoded (a newer version, or data outside its contract)",
+            event.event_type
+        )),
+    }
+}
+
+/// The erasure carried by `event`, if it is one that can be decoded (older versions are upcast).
+pub fn subject_erased(event: &CloudEvent) -> Option<SubjectErased> {
+    match decode_privacy_event(event) {
+        Ok(Some(PrivacyEvent::Erased(e))) => Some(e),
         _ => None,
     }
 }

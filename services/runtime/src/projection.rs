@@ -83,6 +83,46 @@ pub struct ProjectionRunner {
     js: jetstream::Context,
     projection: Arc<dyn Projection>,
     config: RunnerConfig,
+    feed: Option<AppliedFeed>,
+}
+
+/// The stream versions a projection has just committed.
+#[derive(Debug)]
+pub struct AppliedBatch {
+    pub projection: &'static str,
+    pub versions: HashMap<Uuid, i64>,
+}
+
+/// Announces, after every commit of the runners of this process, which stream versions they
+/// applied, so that a read-your-writes wait ([`wait_for_applied`]) is woken instead of polling
+/// PostgreSQL. Announcements are best effort (nobody listening, or a slow listener, loses
+/// nothing: the waiter re-reads `projection_streams`).
+#[derive(Debug, Clone)]
+pub struct AppliedFeed {
+    tx: tokio::sync::broadcast::Sender<Arc<AppliedBatch>>,
+}
+
+impl Default for AppliedFeed {
+    fn default() -> Self {
+        AppliedFeed {
+            tx: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
+}
+
+impl AppliedFeed {
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<AppliedBatch>> {
+        self.tx.subscribe()
+    }
+
+    fn announce(&self, projection: &'static str, versions: HashMap<Uuid, i64>) {
+        if !versions.is_empty() && self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(Arc::new(AppliedBatch {
+                projection,
+                versions,
+            }));
+        }
+    }
 }
 
 impl std::fmt::Debug for ProjectionRunner {
@@ -128,6 +168,19 @@ impl ProjectionRunner {
             js,
             projection,
             config,
+            feed: None,
+        }
+    }
+
+    /// Announces every committed batch on `feed`.
+    pub fn with_feed(mut self, feed: AppliedFeed) -> Self {
+        self.feed = Some(feed);
+        self
+    }
+
+    fn announce(&self, versions: HashMap<Uuid, i64>) {
+        if let Some(feed) = &self.feed {
+            feed.announce(self.name(), versions);
         }
     }
 
@@ -372,6 +425,7 @@ impl ProjectionRunner {
         save_versions(&mut tx, self.name(), &versions).await?;
         save_status(&mut tx, self.name(), last_seq, applied).await?;
         tx.commit().await?;
+        self.announce(versions);
         Ok(applied)
     }
 
@@ -394,6 +448,7 @@ impl ProjectionRunner {
                     save_versions(&mut tx, self.name(), &one).await?;
                     tx.commit().await?;
                     applied += 1;
+                    self.announce(one);
                 }
                 Err(err) => {
                     tx.rollback().await?;
@@ -412,6 +467,7 @@ impl ProjectionRunner {
                     save_versions(&mut tx, self.name(), &one).await?;
                     tx.commit().await?;
                     parked += 1;
+                    self.announce(one);
                     metrics::counter!("kansrijk_projection_parked_total", "projection" => self.name()).increment(1);
                 }
             }
@@ -538,8 +594,33 @@ pub async fn applied_version(
     Ok(v.unwrap_or(0))
 }
 
+/// The projections of `projections` that have not yet applied `stream_id` up to `version`.
+async fn behind(
+    pool: &PgPool,
+    projections: &[&str],
+    stream_id: Uuid,
+    version: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    if projections.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = projections.iter().map(|p| (*p).to_owned()).collect();
+    sqlx::query_scalar(
+        "SELECT p.name FROM unnest($1::text[]) AS p(name)
+         LEFT JOIN projection_streams s ON s.projection = p.name AND s.stream_id = $2
+         WHERE coalesce(s.version, 0) < $3",
+    )
+    .bind(&names)
+    .bind(stream_id)
+    .bind(version)
+    .fetch_all(pool)
+    .await
+}
+
 /// Waits, bounded by `timeout`, until every projection in `projections` has applied `stream_id`
-/// up to `version`. Returns whether they caught up in time (never an error for a slow view).
+/// up to `version`, by polling PostgreSQL. Returns whether they caught up in time (never an error
+/// for a slow view). For a process that runs the projections itself, [`wait_for_applied`] waits
+/// without polling.
 pub async fn wait_for(
     pool: &PgPool,
     projections: &[&str],
@@ -547,23 +628,12 @@ pub async fn wait_for(
     version: i64,
     timeout: Duration,
 ) -> Result<bool, sqlx::Error> {
-    if projections.is_empty() {
-        return Ok(true);
-    }
-    let names: Vec<String> = projections.iter().map(|p| (*p).to_owned()).collect();
     let deadline = Instant::now() + timeout;
     loop {
-        let behind: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM unnest($1::text[]) AS p(name)
-             LEFT JOIN projection_streams s ON s.projection = p.name AND s.stream_id = $2
-             WHERE coalesce(s.version, 0) < $3",
-        )
-        .bind(&names)
-        .bind(stream_id)
-        .bind(version)
-        .fetch_one(pool)
-        .await?;
-        if behind == 0 {
+        if behind(pool, projections, stream_id, version)
+            .await?
+            .is_empty()
+        {
             return Ok(true);
         }
         if Instant::now() >= deadline {
@@ -571,6 +641,54 @@ pub async fn wait_for(
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// How often [`wait_for_applied`] re-reads PostgreSQL without an announcement: for batches that
+/// another process (a second replica of the same projection) committed.
+const FEED_RECHECK: Duration = Duration::from_millis(250);
+
+/// Like [`wait_for`], but woken by the announcements of the runners on `feed` instead of polling:
+/// one query at the start, then one only when announcements were lost or none came for
+/// [`FEED_RECHECK`]. Hundreds of concurrent waiters thus cost the projections nothing.
+pub async fn wait_for_applied(
+    pool: &PgPool,
+    feed: &AppliedFeed,
+    projections: &[&str],
+    stream_id: Uuid,
+    version: i64,
+    timeout: Duration,
+) -> Result<bool, sqlx::Error> {
+    use tokio::sync::broadcast::error::RecvError;
+    // Subscribed before the first read: a commit between the two is announced to us.
+    let mut rx = feed.subscribe();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pending = behind(pool, projections, stream_id, version).await?;
+    while !pending.is_empty() {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(false);
+        }
+        let until = deadline.min(now + FEED_RECHECK);
+        match tokio::time::timeout_at(until, rx.recv()).await {
+            Ok(Ok(batch)) => {
+                if batch
+                    .versions
+                    .get(&stream_id)
+                    .is_some_and(|v| *v >= version)
+                {
+                    pending.retain(|p| p != batch.projection);
+                }
+            }
+            Ok(Err(RecvError::Closed)) => {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                return wait_for(pool, projections, stream_id, version, left).await;
+            }
+            Ok(Err(RecvError::Lagged(_))) | Err(_) => {
+                pending = behind(pool, projections, stream_id, version).await?;
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Versions applied per stream by a projection (for reconciliation).

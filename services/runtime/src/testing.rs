@@ -238,6 +238,27 @@ where
     }
 }
 
+/// The privacy service's statistics query: answered by a running privacy service (with a
+/// problem for an anonymous request, which is an answer all the same).
+pub const PRIVACY_READINESS_SUBJECT: &str = "kansrijk.qry.privacy.statistiek";
+
+/// Waits (at most 60 s) until something answers requests on `subject`: a service spawned as a
+/// task subscribes a moment after it was started, and a request before that finds no responders.
+pub async fn until_answered(client: &async_nats::Client, subject: &str) {
+    eventually(
+        Duration::from_secs(60),
+        &format!("an answer on {subject}"),
+        || async {
+            let req = client.request(subject.to_owned(), "{}".into());
+            match tokio::time::timeout(Duration::from_secs(2), req).await {
+                Ok(Ok(_)) => Some(()),
+                _ => None,
+            }
+        },
+    )
+    .await;
+}
+
 /// A projection for tests: records every event it applies in `<table>` (event id as primary
 /// key, so applying one twice fails loudly) and refuses events whose data has `"poison"` while
 /// `accept_poison` is false.

@@ -190,6 +190,58 @@ async fn applies_once_parks_failures_replays_and_rebuilds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_is_woken_by_the_runner_that_applies_its_version() {
+    use kansrijk_runtime::projection::{wait_for_applied, AppliedFeed};
+    let f = fixture().await;
+    let stream = Uuid::new_v4();
+    let feed = AppliedFeed::default();
+    let runner = f.runner().with_feed(feed.clone());
+    f.append(stream, serde_json::json!({ "i": 1 })).await;
+    f.published(1).await;
+    runner.catch_up().await.unwrap();
+
+    // Already applied: true at once; a version nobody wrote: false when the time is up.
+    let wait = |version, timeout| {
+        let (pool, feed) = (f.pool.clone(), feed.clone());
+        async move {
+            wait_for_applied(&pool, &feed, &["proef_recorder"], stream, version, timeout)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(wait(1, Duration::from_secs(5)).await);
+    assert!(!wait(2, Duration::from_millis(300)).await);
+
+    // Waiters for version 2 and 3, started before those events exist, are answered once the
+    // runner applies them; a waiter for version 4 is not.
+    let waiters: Vec<_> = [2, 3, 4]
+        .into_iter()
+        .map(|v| {
+            let timeout = if v == 4 { 2 } else { 60 };
+            tokio::spawn(wait(v, Duration::from_secs(timeout)))
+        })
+        .collect();
+    f.append(stream, serde_json::json!({ "i": 2 })).await;
+    f.append(stream, serde_json::json!({ "i": 3 })).await;
+    f.published(3).await;
+    runner.catch_up().await.unwrap();
+    let mut answers = Vec::new();
+    for w in waiters {
+        answers.push(w.await.unwrap());
+    }
+    assert_eq!(answers, [true, true, false]);
+
+    // A batch applied by a runner without the feed (another replica) is found by the re-check.
+    let other = f.runner();
+    let waiter = tokio::spawn(wait(4, Duration::from_secs(60)));
+    f.append(stream, serde_json::json!({ "i": 4 })).await;
+    f.published(4).await;
+    other.catch_up().await.unwrap();
+    assert!(waiter.await.unwrap());
+    f.shutdown.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciliation_republishes_what_jetstream_lost() {
     let f = fixture().await;
     let streams: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();

@@ -9,7 +9,9 @@ use async_nats::jetstream;
 use kansrijk_proto::problem::Problem;
 use kansrijk_proto::subject;
 use kansrijk_runtime::config::CommonConfig;
-use kansrijk_runtime::projection::{wait_for, Projection, ProjectionRunner, RunnerConfig};
+use kansrijk_runtime::projection::{
+    wait_for_applied, AppliedFeed, Projection, ProjectionRunner, RunnerConfig,
+};
 use kansrijk_runtime::service::{handler, Endpoints, Request};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -109,7 +111,7 @@ pub fn all_projections(
     all
 }
 
-fn wait_endpoint(pool: PgPool, max_wait: Duration) -> Endpoints {
+fn wait_endpoint(pool: PgPool, feed: AppliedFeed, max_wait: Duration) -> Endpoints {
     let targets = Arc::new(wait_targets());
     let mut e = Endpoints::new();
     e.insert(
@@ -117,16 +119,18 @@ fn wait_endpoint(pool: PgPool, max_wait: Duration) -> Endpoints {
         handler(move |req: Request| {
             let pool = pool.clone();
             let targets = targets.clone();
+            let feed = feed.clone();
             async move {
                 let w: WaitRequest = req.json()?;
                 let projections = targets.get(w.service.as_str()).cloned().unwrap_or_default();
                 let timeout = Duration::from_millis(w.timeout_ms.unwrap_or(500)).min(max_wait);
-                let bijgewerkt = wait_for(&pool, &projections, w.stream_id, w.version, timeout)
-                    .await
-                    .map_err(|e| {
-                        tracing::warn!(error = %e, "read-your-writes wait failed");
-                        Problem::unavailable("De weergaven zijn niet bereikbaar.")
-                    })?;
+                let bijgewerkt =
+                    wait_for_applied(&pool, &feed, &projections, w.stream_id, w.version, timeout)
+                        .await
+                        .map_err(|e| {
+                            tracing::warn!(error = %e, "read-your-writes wait failed");
+                            Problem::unavailable("De weergaven zijn niet bereikbaar.")
+                        })?;
                 Ok(WaitReply { bijgewerkt })
             }
         }),
@@ -164,16 +168,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         config.key_ttl,
     ));
 
+    // The runners announce what they commit; read-your-writes waits listen instead of polling.
+    let feed = AppliedFeed::default();
     let mut runners = tokio::task::JoinSet::new();
     for p in all_projections(Some(casework_views.clone())) {
-        let runner = ProjectionRunner::new(pool.clone(), js.clone(), p, RunnerConfig::default());
+        let runner = ProjectionRunner::new(pool.clone(), js.clone(), p, RunnerConfig::default())
+            .with_feed(feed.clone());
         runners.spawn(runner.run(shutdown.clone()));
     }
 
     let mut endpoints = vve::endpoints(&vve_views);
     endpoints.extend(handover::endpoints(&handover_views));
     endpoints.extend(casework::endpoints(&casework_views));
-    endpoints.extend(wait_endpoint(pool.clone(), config.max_wait));
+    endpoints.extend(wait_endpoint(pool.clone(), feed, config.max_wait));
 
     if let Some(addr) = config.common.ops_addr {
         let router = kansrijk_runtime::health::router(

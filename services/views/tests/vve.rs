@@ -138,15 +138,22 @@ async fn register(client: &Client, n: u32, k: &Kid) -> Uuid {
 }
 
 /// The real privacy service (keys, pseudonyms, access log) for this test's database and NATS.
-fn start_privacy(
+async fn start_privacy(
     db: &TestDb,
     nats: &NatsServer,
     shutdown: &CancellationToken,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-    tokio::spawn(kansrijk_privacy::run(
+    let handle = tokio::spawn(kansrijk_privacy::run(
         kansrijk_privacy::Config::for_local(&db.url, &nats.url()),
         shutdown.clone(),
-    ))
+    ));
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    kansrijk_runtime::testing::until_answered(
+        &client,
+        kansrijk_runtime::testing::PRIVACY_READINESS_SUBJECT,
+    )
+    .await;
+    handle
 }
 
 /// The privacy officer erases a child (AVG art. 17).
@@ -180,7 +187,7 @@ async fn quarterly_figures_equal_the_hand_computed_expectation() {
     let nats = NatsServer::start();
     let client = async_nats::connect(nats.url()).await.unwrap();
     let shutdown = CancellationToken::new();
-    let _privacy = start_privacy(&db, &nats, &shutdown);
+    let _privacy = start_privacy(&db, &nats, &shutdown).await;
     // Every location is a registered VVE location.
     let mut registry = client.subscribe(api::registry_subject()).await.unwrap();
     {
@@ -728,7 +735,7 @@ async fn the_demo_data_gives_a_realistic_monitor_with_nothing_small() {
     let nats = NatsServer::start();
     let client = async_nats::connect(nats.url()).await.unwrap();
     let shutdown = CancellationToken::new();
-    let _privacy = start_privacy(&db, &nats, &shutdown);
+    let _privacy = start_privacy(&db, &nats, &shutdown).await;
     let service = tokio::spawn(kansrijk_vve_reach::run(
         kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
         shutdown.clone(),
@@ -860,10 +867,7 @@ async fn erasure_by_the_real_privacy_service_empties_the_vve_views() {
     let nats = NatsServer::start();
     let client = async_nats::connect(nats.url()).await.unwrap();
     let shutdown = CancellationToken::new();
-    let privacy = tokio::spawn(kansrijk_privacy::run(
-        kansrijk_privacy::config::Config::for_local(&db.url, &nats.url()),
-        shutdown.clone(),
-    ));
+    let privacy = start_privacy(&db, &nats, &shutdown).await;
     let service = tokio::spawn(kansrijk_vve_reach::run(
         kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
         shutdown.clone(),

@@ -188,6 +188,111 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// The domain command of this step and the organisation (LRK number or JGZ) that sends it.
+    pub fn into_command(self, jgz: &str) -> (String, crate::domain::child::Command) {
+        use crate::domain::child::Command;
+        match self {
+            Step::Outreach {
+                on,
+                channel,
+                outcome,
+            } => (
+                jgz.to_owned(),
+                Command::RecordOutreach {
+                    attempted_on: on,
+                    channel,
+                    outcome,
+                },
+            ),
+            Step::Refer { on, referrals } => (
+                jgz.to_owned(),
+                Command::Refer {
+                    referred_on: on,
+                    locations: referrals.into_iter().map(|(id, l)| (id, l, true)).collect(),
+                },
+            ),
+            Step::WaitingList { on, referral, lrk } => (
+                lrk,
+                Command::PutOnWaitingList {
+                    referral_id: referral,
+                    listed_on: on,
+                    expected_start: None,
+                },
+            ),
+            Step::Accept { on, referral, lrk } => (
+                lrk,
+                Command::AcceptReferral {
+                    referral_id: referral,
+                    accepted_on: on,
+                },
+            ),
+            Step::Start {
+                on,
+                placement,
+                lrk,
+                hours,
+                referral,
+            } => (
+                lrk,
+                Command::StartPlacement {
+                    placement_id: placement,
+                    start_on: on,
+                    hours_per_week: hours,
+                    referral_id: referral,
+                },
+            ),
+            Step::ChangeHours {
+                on,
+                placement,
+                lrk,
+                hours,
+            } => (
+                lrk,
+                Command::ChangeHours {
+                    placement_id: placement,
+                    from_on: on,
+                    hours_per_week: hours,
+                },
+            ),
+            Step::Attendance {
+                month,
+                placement,
+                lrk,
+                hours,
+            } => (
+                lrk,
+                Command::RecordAttendance {
+                    placement_id: placement,
+                    month,
+                    hours,
+                },
+            ),
+            Step::End {
+                on,
+                placement,
+                lrk,
+                reason,
+            } => (
+                lrk,
+                Command::EndPlacement {
+                    placement_id: placement,
+                    end_on: on,
+                    reason,
+                },
+            ),
+            Step::Declined { on, reason } => (
+                jgz.to_owned(),
+                Command::RecordDeclined {
+                    declined_on: on,
+                    reason,
+                },
+            ),
+            Step::MovedAway { on } => (jgz.to_owned(), Command::RecordMovedAway { moved_on: on }),
+        }
+    }
+}
+
 /// One fictional child.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoChild {
@@ -969,106 +1074,7 @@ mod tests {
                 },
             );
             for s in &c.steps {
-                let (org, cmd) = match s.clone() {
-                    Step::Outreach {
-                        on,
-                        channel,
-                        outcome,
-                    } => (
-                        jgz.to_owned(),
-                        Command::RecordOutreach {
-                            attempted_on: on,
-                            channel,
-                            outcome,
-                        },
-                    ),
-                    Step::Refer { on, referrals } => (
-                        jgz.to_owned(),
-                        Command::Refer {
-                            referred_on: on,
-                            locations: referrals.into_iter().map(|(id, l)| (id, l, true)).collect(),
-                        },
-                    ),
-                    Step::WaitingList { on, referral, lrk } => (
-                        lrk,
-                        Command::PutOnWaitingList {
-                            referral_id: referral,
-                            listed_on: on,
-                            expected_start: None,
-                        },
-                    ),
-                    Step::Accept { on, referral, lrk } => (
-                        lrk,
-                        Command::AcceptReferral {
-                            referral_id: referral,
-                            accepted_on: on,
-                        },
-                    ),
-                    Step::Start {
-                        on,
-                        placement,
-                        lrk,
-                        hours,
-                        referral,
-                    } => (
-                        lrk,
-                        Command::StartPlacement {
-                            placement_id: placement,
-                            start_on: on,
-                            hours_per_week: hours,
-                            referral_id: referral,
-                        },
-                    ),
-                    Step::ChangeHours {
-                        on,
-                        placement,
-                        lrk,
-                        hours,
-                    } => (
-                        lrk,
-                        Command::ChangeHours {
-                            placement_id: placement,
-                            from_on: on,
-                            hours_per_week: hours,
-                        },
-                    ),
-                    Step::Attendance {
-                        month,
-                        placement,
-                        lrk,
-                        hours,
-                    } => (
-                        lrk,
-                        Command::RecordAttendance {
-                            placement_id: placement,
-                            month,
-                            hours,
-                        },
-                    ),
-                    Step::End {
-                        on,
-                        placement,
-                        lrk,
-                        reason,
-                    } => (
-                        lrk,
-                        Command::EndPlacement {
-                            placement_id: placement,
-                            end_on: on,
-                            reason,
-                        },
-                    ),
-                    Step::Declined { on, reason } => (
-                        jgz.to_owned(),
-                        Command::RecordDeclined {
-                            declined_on: on,
-                            reason,
-                        },
-                    ),
-                    Step::MovedAway { on } => {
-                        (jgz.to_owned(), Command::RecordMovedAway { moved_on: on })
-                    }
-                };
+                let (org, cmd) = s.clone().into_command(jgz);
                 run(&mut child, &org, cmd);
             }
         }

@@ -50,8 +50,8 @@ impl Projection for ErasedChildren {
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
             // Other privacy events (key created, holds, retention) only keep the versions contiguous.
-            if let Ok(PrivacyEvent::Erased(e)) =
-                PrivacyEvent::decode(&event.event_type, event.data.clone())
+            if let Some(PrivacyEvent::Erased(e)) =
+                kansrijk_runtime::erasure::decode_privacy_event(event)?
             {
                 sqlx::query("DELETE FROM vve_child_index WHERE child_id = $1")
                     .bind(e.subject)

@@ -74,15 +74,22 @@ async fn registry(client: Client) {
 }
 
 /// The real privacy service (keys, pseudonyms, access log) for this test's database and NATS.
-fn start_privacy(
+async fn start_privacy(
     db: &TestDb,
     nats: &NatsServer,
     shutdown: &CancellationToken,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-    tokio::spawn(kansrijk_privacy::run(
+    let handle = tokio::spawn(kansrijk_privacy::run(
         kansrijk_privacy::Config::for_local(&db.url, &nats.url()),
         shutdown.clone(),
-    ))
+    ));
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    kansrijk_runtime::testing::until_answered(
+        &client,
+        kansrijk_runtime::testing::PRIVACY_READINESS_SUBJECT,
+    )
+    .await;
+    handle
 }
 
 /// The privacy officer erases a child (AVG art. 17).
@@ -116,7 +123,7 @@ async fn jgz_and_childcare_keep_a_sealed_record_over_nats() {
     let nats = NatsServer::start();
     let client = async_nats::connect(nats.url()).await.unwrap();
     let shutdown = CancellationToken::new();
-    let _privacy = start_privacy(&db, &nats, &shutdown);
+    let _privacy = start_privacy(&db, &nats, &shutdown).await;
     registry(client.clone()).await;
     let config = kansrijk_vve_reach::Config::local(&db.url, &nats.url());
     let service = tokio::spawn(kansrijk_vve_reach::run(config, shutdown.clone()));
@@ -553,7 +560,7 @@ async fn the_demo_data_set_loads_through_the_endpoints_and_loads_again_idempoten
     let nats = NatsServer::start();
     let client = async_nats::connect(nats.url()).await.unwrap();
     let shutdown = CancellationToken::new();
-    let _privacy = start_privacy(&db, &nats, &shutdown);
+    let _privacy = start_privacy(&db, &nats, &shutdown).await;
     let service = tokio::spawn(kansrijk_vve_reach::run(
         kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
         shutdown.clone(),

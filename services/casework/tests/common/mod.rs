@@ -343,6 +343,11 @@ impl Stack {
         let peer = if real_privacy {
             let config = kansrijk_privacy::Config::for_local(&db.url, &nats.url());
             tokio::spawn(kansrijk_privacy::run(config, shutdown.clone()));
+            kansrijk_runtime::testing::until_answered(
+                &client,
+                kansrijk_runtime::testing::PRIVACY_READINESS_SUBJECT,
+            )
+            .await;
             None
         } else {
             Some(PrivacyPeer::start(client.clone()).await)

@@ -258,6 +258,11 @@ impl Stack {
             )
             .unwrap();
             tokio::spawn(kansrijk_privacy::run(config, shutdown.clone()));
+            kansrijk_runtime::testing::until_answered(
+                &client,
+                kansrijk_runtime::testing::PRIVACY_READINESS_SUBJECT,
+            )
+            .await;
             None
         } else {
             Some(start_key_peer(client.clone(), shutdown.clone()).await)

@@ -432,9 +432,11 @@ impl Projection for CaseErasure {
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
             // Other privacy events (keys, holds, retention start) only keep versions contiguous.
-            let subject = match PrivacyEvent::decode(&event.event_type, event.data.clone()) {
-                Ok(PrivacyEvent::Erased(e)) if e.subject_kind == SubjectKind::Gezin => e.subject,
-                Ok(PrivacyEvent::RetentionEnded(e)) if e.data_kind == DataKind::Casus => e.subject,
+            let subject = match kansrijk_runtime::erasure::decode_privacy_event(event)? {
+                Some(PrivacyEvent::Erased(e)) if e.subject_kind == SubjectKind::Gezin => e.subject,
+                Some(PrivacyEvent::RetentionEnded(e)) if e.data_kind == DataKind::Casus => {
+                    e.subject
+                }
                 _ => return Ok(()),
             };
             drop_case(conn, subject).await?;

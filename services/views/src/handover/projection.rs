@@ -519,11 +519,11 @@ impl Projection for ErasureProjection {
         event: &'a CloudEvent,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
-            match PrivacyEvent::decode(&event.event_type, event.data.clone()) {
-                Ok(PrivacyEvent::Erased(e)) => {
+            match kansrijk_runtime::erasure::decode_privacy_event(event)? {
+                Some(PrivacyEvent::Erased(e)) => {
                     erase(conn, e.subject).await?;
                 }
-                Ok(PrivacyEvent::RetentionEnded(e)) if e.data_kind == DataKind::Overdracht => {
+                Some(PrivacyEvent::RetentionEnded(e)) if e.data_kind == DataKind::Overdracht => {
                     erase(conn, e.subject).await?;
                 }
                 _ => {}

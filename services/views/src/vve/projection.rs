@@ -296,8 +296,8 @@ impl Projection for ErasureProjection {
         event: &'a CloudEvent,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
-            if let Ok(PrivacyEvent::Erased(e)) =
-                PrivacyEvent::decode(&event.event_type, event.data.clone())
+            if let Some(PrivacyEvent::Erased(e)) =
+                kansrijk_runtime::erasure::decode_privacy_event(event)?
             {
                 erase_child(conn, e.subject).await?;
             }

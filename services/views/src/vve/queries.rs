@@ -27,6 +27,7 @@ use super::export;
 use super::monitor::{
     self, IndicationRecord, MonitorChild, MonitorConfig, PlacementRecord, Quarter, ReferralRecord,
 };
+use super::projection::{ChildrenProjection, ErasureProjection};
 use super::suppression::Published;
 
 /// Query names (`kansrijk.qry.vve.<name>`, policy action `vve.<name>`).
@@ -332,7 +333,13 @@ pub struct VveViews {
     keys: KeyClient,
     access_log: AccessLogClient,
     pub config: MonitorConfig,
+    /// Computed monitors per (municipality, quarter), with the projection state they were
+    /// computed from (see [`VveViews::monitor`]).
+    reports: std::sync::Mutex<HashMap<(String, Quarter), (String, MonitorReport)>>,
 }
+
+/// At most this many computed monitors are kept (municipalities x quarters asked for).
+const REPORT_CACHE: usize = 64;
 
 /// Chunk size for key requests.
 const KEY_CHUNK: usize = 500;
@@ -345,6 +352,7 @@ impl VveViews {
             access_log: AccessLogClient::new(nats, service),
             pool,
             config,
+            reports: Default::default(),
         }
     }
 
@@ -842,13 +850,45 @@ impl VveViews {
     pub async fn monitor(&self, actor: &Actor, q: MonitorQuery) -> Result<MonitorReport, Problem> {
         kansrijk_policy::require(actor, &action(names::MONITOR))?;
         let quarter = Self::quarter_of(&q)?;
+        // The monitor is a pure function of the VVE read model, which changes only when a VVE
+        // projection commits a batch. A computed monitor is therefore reused as long as neither
+        // projection has committed since (one small query), and recomputed otherwise.
+        let stamp = self.read_model_stamp().await?;
+        let cache_key = (actor.municipality.clone(), quarter);
+        if let Some((at, cached)) = self.reports().get(&cache_key) {
+            if *at == stamp {
+                return Ok(cached.clone());
+            }
+        }
         let (children, _) = self.monitor_children(&actor.municipality).await?;
-        Ok(report(
-            &actor.municipality,
-            quarter,
-            &children,
-            &self.config,
-        ))
+        let computed = report(&actor.municipality, quarter, &children, &self.config);
+        let mut reports = self.reports();
+        if reports.len() >= REPORT_CACHE {
+            reports.clear();
+        }
+        reports.insert(cache_key, (stamp, computed.clone()));
+        Ok(computed)
+    }
+
+    fn reports(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, Quarter), (String, MonitorReport)>> {
+        self.reports.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where the VVE projections stand: changes with every batch either of them commits
+    /// (including a rebuild, which starts their bookkeeping over).
+    async fn read_model_stamp(&self) -> Result<String, Problem> {
+        let stamp: Option<String> = sqlx::query_scalar(
+            "SELECT string_agg(projection || ':' || last_seq || ':' || applied || ':' || updated_at, ','
+                    ORDER BY projection)
+             FROM projection_status WHERE projection = ANY($1)",
+        )
+        .bind([ChildrenProjection::NAME, ErasureProjection::NAME])
+        .fetch_one(&self.pool)
+        .await
+        .map_err(internal("projection status"))?;
+        Ok(stamp.unwrap_or_default())
     }
 
     /// The monitor as CSV or as the providers' XLSX workbook.
