@@ -723,6 +723,35 @@ async fn quarterly_figures_equal_the_hand_computed_expectation() {
         .iter()
         .all(|(point, s)| *s != Some(erased) || point != "vve.werklijst"));
 
+    // A computed monitor is reused only while the read model is unchanged: one more indicated
+    // child, and the next monitor counts it.
+    let kid = Kid {
+        birth: age3,
+        district: A,
+        criteria: vec!["thuistaal-niet-nederlands"],
+        indicated: day(20),
+    };
+    register(&client, 99, &kid).await;
+    eventually(
+        Duration::from_secs(60),
+        "the monitor to count the new child",
+        || {
+            let client = client.clone();
+            async move {
+                let r: MonitorReport = query(
+                    &client,
+                    &municipality(),
+                    queries::names::MONITOR,
+                    json!({ "jaar": q.year, "kwartaal": q.quarter }),
+                )
+                .await
+                .ok()?;
+                (r.geindiceerd == Some(16)).then_some(())
+            }
+        },
+    )
+    .await;
+
     shutdown.cancel();
     service.await.unwrap().unwrap();
 }
