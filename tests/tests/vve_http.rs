@@ -548,3 +548,29 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
 
     stack.shutdown().await;
 }
+
+/// The vve service asks the gateway's registry whether a location offers VVE before it accepts a
+/// referral: both sides speak one contract (a mismatch once made every referral go through
+/// unchecked, as "registry did not answer").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registry_answers_the_vve_services_location_question() {
+    use kansrijk_vve_reach::api::{registry_subject, RegistryAnswer, RegistryQuery};
+    let stack = Stack::start().await;
+    let me = kansrijk_vve_reach::handlers::service_actor(kansrijk_runtime::config::DEFAULT_OIN);
+    for (lrk, offers_vve) in [(CHILDCARE_A, true), ("999999999", false)] {
+        let answer: Result<RegistryAnswer, kansrijk_proto::problem::Problem> =
+            kansrijk_runtime::nats::request(
+                &stack.nats_client,
+                registry_subject(),
+                kansrijk_runtime::nats::request_headers(&me, None, None),
+                &RegistryQuery { lrk: lrk.into() },
+                Duration::from_secs(10),
+            )
+            .await;
+        assert_eq!(
+            answer.expect("the registry answers").vve,
+            offers_vve,
+            "{lrk}"
+        );
+    }
+}

@@ -532,9 +532,33 @@ async fn run_phases(
             let load_seconds = started.elapsed().as_secs_f64();
             let (year, quarter) = (today.year(), today.month0() / 3 + 1);
             let url = format!("{base}/v1/vve-monitor?jaar={year}&kwartaal={quarter}");
+            // The first call after the load computes the monitor from the read model. At full
+            // size that takes longer than the gateway's bound on a query (it answers 504 and the
+            // views service finishes the work all the same), so it is timed straight at the
+            // views service over NATS, as the municipality's policy advisor.
+            let advisor = kansrijk_proto::actor::Actor {
+                person: "bench-beleidsadviseur".into(),
+                organisation: kansrijk_runtime::config::DEFAULT_OIN.into(),
+                organisation_type: kansrijk_proto::actor::OrganisationType::Gemeente,
+                role: "beleidsadviseur".into(),
+                municipality: "0546".into(),
+                purpose: kansrijk_proto::actor::Purpose::Beleidsmonitoring,
+            };
             let t = Instant::now();
-            let (status, _) = get(&http, &url, &tokens.municipality).await?;
-            anyhow::ensure!(status < 300, "the monitor answered {status}");
+            let first: Result<Value, kansrijk_proto::problem::Problem> =
+                kansrijk_runtime::nats::request(
+                    &client,
+                    kansrijk_views::vve::queries::subject(
+                        kansrijk_views::vve::queries::names::MONITOR,
+                    ),
+                    kansrijk_runtime::nats::request_headers(&advisor, None, None),
+                    &serde_json::json!({ "jaar": year, "kwartaal": quarter }),
+                    Duration::from_secs(600),
+                )
+                .await;
+            if let Err(p) = first {
+                anyhow::bail!("the first monitor call failed: {} {:?}", p.status, p.code);
+            }
             let first_call_ms = t.elapsed().as_secs_f64() * 1000.0;
             let mut h = histogram();
             let pb = config
@@ -1217,7 +1241,7 @@ impl FullBenchReport {
         }
         if let Some(m) = &self.monitor {
             o.push_str(&format!(
-                "\n### Quarterly monitor\n\n{} children ({} events) loaded into the VVE store in {:.0} s (keys from the privacy service, events decided by the domain), published and projected. `GET /v1/vve-monitor` as the municipality's policy advisor: first call {:.0} ms; then {} calls: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms.\n",
+                "\n### Quarterly monitor\n\n{} children ({} events) loaded into the VVE store in {:.0} s (keys from the privacy service, events decided by the domain), published and projected. First call after the load (the monitor computed from the read model, timed at the views service over NATS): {:.0} ms. Then `GET /v1/vve-monitor` as the municipality's policy advisor, {} calls: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms.\n",
                 m.children, m.events, m.load_seconds, m.first_call_ms, m.calls.operations, m.calls.p50_ms, m.calls.p95_ms, m.calls.p99_ms
             ));
         }

@@ -196,7 +196,7 @@ async fn quarterly_figures_equal_the_hand_computed_expectation() {
             while let Some(m) = registry.next().await {
                 if let Some(to) = m.reply {
                     let _ = client
-                        .publish(to, br#"{"ok":{"registered":true}}"#.to_vec().into())
+                        .publish(to, br#"{"ok":{"vve":true}}"#.to_vec().into())
                         .await;
                 }
             }

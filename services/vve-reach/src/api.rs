@@ -77,16 +77,19 @@ pub fn registry_subject() -> String {
     subject::query("registry.vve-locatie")
 }
 
-/// Body of the registry query.
+/// Body of the registry query (the gateway's registry, `kansrijk.qry.registry.vve-locatie`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RegistryQuery {
+    #[serde(rename = "lrkNummer")]
     pub lrk: String,
 }
 
-/// Reply of the registry query.
+/// The part of the registry's reply this service uses (the reply holds more: name, municipality,
+/// district).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RegistryAnswer {
-    pub registered: bool,
+    /// The LRK number is registered and the location offers VVE.
+    pub vve: bool,
 }
 
 /// `kind-inschrijven` (JGZ). The reply's `streamId` is the new child id.

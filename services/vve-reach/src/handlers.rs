@@ -278,7 +278,7 @@ impl Service {
         )
         .await;
         match answer {
-            Ok(a) => Some(a.registered),
+            Ok(a) => Some(a.vve),
             Err(p) => {
                 tracing::warn!(
                     status = p.status,

@@ -63,7 +63,7 @@ async fn registry(client: Client) {
     tokio::spawn(async move {
         while let Some(msg) = sub.next().await {
             let q: api::RegistryQuery = serde_json::from_slice(&msg.payload).unwrap();
-            let reply = json!({ "ok": { "registered": q.lrk == LRK } });
+            let reply = json!({ "ok": { "vve": q.lrk == LRK } });
             if let Some(to) = msg.reply {
                 let _ = client
                     .publish(to, serde_json::to_vec(&reply).unwrap().into())

@@ -715,9 +715,17 @@ impl VveViews {
                 },
             );
         }
-        let ids: Vec<Uuid> = children.keys().copied().collect();
-        for r in sqlx::query("SELECT child_id, issued_on, withdrawn_on, criteria FROM vve_indications WHERE child_id = ANY($1)")
-            .bind(&ids)
+        // The related rows of the same children, selected by the same condition (a join, not
+        // an array of every child id: that grows with the municipality and stays fast).
+        let of_kids = |sql: &str| {
+            format!(
+                "WITH kids AS (SELECT child_id FROM vve_children c WHERE municipality = $1
+                   AND EXISTS (SELECT 1 FROM vve_indications i WHERE i.child_id = c.child_id))
+                 {sql}"
+            )
+        };
+        for r in sqlx::query(&of_kids("SELECT child_id, issued_on, withdrawn_on, criteria FROM vve_indications JOIN kids USING (child_id)"))
+            .bind(municipality)
             .fetch_all(&self.pool)
             .await
             .map_err(internal("monitor indications"))?
@@ -731,8 +739,8 @@ impl VveViews {
             });
         }
         let mut hours: HashMap<Uuid, Vec<(NaiveDate, u8)>> = HashMap::new();
-        for r in sqlx::query("SELECT placement_id, from_on, hours_per_week FROM vve_placement_hours WHERE child_id = ANY($1)")
-            .bind(&ids)
+        for r in sqlx::query(&of_kids("SELECT placement_id, from_on, hours_per_week FROM vve_placement_hours JOIN kids USING (child_id)"))
+            .bind(municipality)
             .fetch_all(&self.pool)
             .await
             .map_err(internal("monitor hours"))?
@@ -744,10 +752,10 @@ impl VveViews {
                 .push((r.try_get("from_on").map_err(internal("row"))?, u8::try_from(h).unwrap_or(0)));
         }
         let mut attendance: HashMap<Uuid, BTreeMap<String, u64>> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT placement_id, month, hours FROM vve_attendance WHERE child_id = ANY($1)",
-        )
-        .bind(&ids)
+        for r in sqlx::query(&of_kids(
+            "SELECT placement_id, month, hours FROM vve_attendance JOIN kids USING (child_id)",
+        ))
+        .bind(municipality)
         .fetch_all(&self.pool)
         .await
         .map_err(internal("monitor attendance"))?
@@ -762,8 +770,8 @@ impl VveViews {
                 );
         }
         let mut provider = Vec::new();
-        for r in sqlx::query("SELECT child_id, placement_id, location, start_on, end_on FROM vve_placements WHERE child_id = ANY($1)")
-            .bind(&ids)
+        for r in sqlx::query(&of_kids("SELECT child_id, placement_id, location, start_on, end_on FROM vve_placements JOIN kids USING (child_id)"))
+            .bind(municipality)
             .fetch_all(&self.pool)
             .await
             .map_err(internal("monitor placements"))?
@@ -776,13 +784,13 @@ impl VveViews {
                 end_on: r.try_get("end_on").map_err(internal("row"))?,
                 hours: hours.remove(&pid).unwrap_or_default(),
             };
-            provider.push((p.clone(), attendance.remove(&pid).unwrap_or_default()));
             if let Some(c) = children.get_mut(&id) {
+                provider.push((p.clone(), attendance.remove(&pid).unwrap_or_default()));
                 c.placements.push(p);
             }
         }
-        for r in sqlx::query("SELECT child_id, referred_on, waitlisted_on, accepted_on FROM vve_referrals WHERE child_id = ANY($1)")
-            .bind(&ids)
+        for r in sqlx::query(&of_kids("SELECT child_id, referred_on, waitlisted_on, accepted_on FROM vve_referrals JOIN kids USING (child_id)"))
+            .bind(municipality)
             .fetch_all(&self.pool)
             .await
             .map_err(internal("monitor referrals"))?
@@ -796,10 +804,10 @@ impl VveViews {
                 });
             }
         }
-        for r in sqlx::query(
-            "SELECT child_id, attempted_on, outcome FROM vve_outreach WHERE child_id = ANY($1)",
-        )
-        .bind(&ids)
+        for r in sqlx::query(&of_kids(
+            "SELECT child_id, attempted_on, outcome FROM vve_outreach JOIN kids USING (child_id)",
+        ))
+        .bind(municipality)
         .fetch_all(&self.pool)
         .await
         .map_err(internal("monitor outreach"))?
