@@ -151,9 +151,13 @@ impl Privacy {
     /// The key state of each subject, in the order asked.
     pub async fn get_keys(&self, subjects: &[Uuid]) -> Result<KeysReply, Problem> {
         let rows = sqlx::query(
+            // One primary-key lookup per subject asked for. (`WHERE s.subject = ANY($1)` was
+            // planned as a scan of every subject comparing each with the whole array: with
+            // 100,000 subjects, 500 asked for took seconds; see BENCHMARKS.md.)
             "SELECT s.subject, s.erased_at IS NOT NULL AS erased, k.key_version, k.master_key_id, k.wrapped
-             FROM subjects s LEFT JOIN subject_keys k ON k.subject = s.subject
-             WHERE s.subject = ANY($1)",
+             FROM unnest($1::uuid[]) AS q(subject)
+             JOIN subjects s ON s.subject = q.subject
+             LEFT JOIN subject_keys k ON k.subject = s.subject",
         )
         .bind(subjects)
         .fetch_all(&self.pool)

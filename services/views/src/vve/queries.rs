@@ -508,7 +508,8 @@ impl VveViews {
             "SELECT r.child_id, r.referral_id, r.location, r.referred_on, r.registry_checked,
                     r.accepted_on, r.waitlisted_on, r.expected_start,
                     EXISTS (SELECT 1 FROM vve_placements p WHERE p.referral_id = r.referral_id) AS placed
-             FROM vve_referrals r WHERE r.child_id = ANY($1) ORDER BY r.referred_on, r.location",
+             FROM unnest($1::uuid[]) AS q(child_id) JOIN vve_referrals r ON r.child_id = q.child_id
+             ORDER BY r.referred_on, r.location",
         )
         .bind(ids)
         .fetch_all(&self.pool)
@@ -524,8 +525,9 @@ impl VveViews {
 
     async fn outreach_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<OutreachOut>>, Problem> {
         let rows = sqlx::query(
-            "SELECT child_id, attempted_on, channel, outcome FROM vve_outreach
-             WHERE child_id = ANY($1) ORDER BY attempted_on, version",
+            "SELECT child_id, attempted_on, channel, outcome
+             FROM unnest($1::uuid[]) AS q(child_id) JOIN vve_outreach USING (child_id)
+             ORDER BY attempted_on, version",
         )
         .bind(ids)
         .fetch_all(&self.pool)
@@ -650,7 +652,8 @@ impl VveViews {
         keys: &HashMap<Uuid, SubjectKey>,
     ) -> Result<HashMap<Uuid, (ChildPersonal, NaiveDate)>, Problem> {
         let rows = sqlx::query(
-            "SELECT child_id, personal, birth_date FROM vve_children WHERE child_id = ANY($1)",
+            "SELECT child_id, personal, birth_date
+             FROM unnest($1::uuid[]) AS q(child_id) JOIN vve_children USING (child_id)",
         )
         .bind(ids)
         .fetch_all(&self.pool)
