@@ -32,6 +32,26 @@ pub use subjects::{rotate_master_key, Privacy};
 /// The relay's service name and the subject token of the privacy events.
 pub const SERVICE: &str = "privacy";
 
+/// Starts the privacy service with the local configuration as a task and returns once it
+/// answers on NATS (tests and tools that need the real service next to their own).
+pub async fn spawn_local(
+    database_url: &str,
+    nats_url: &str,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+    let handle = tokio::spawn(run(
+        Config::for_local(database_url, nats_url),
+        shutdown.clone(),
+    ));
+    let client = async_nats::connect(nats_url).await?;
+    kansrijk_runtime::testing::until_answered(
+        &client,
+        kansrijk_runtime::testing::PRIVACY_READINESS_SUBJECT,
+    )
+    .await;
+    Ok(handle)
+}
+
 /// Runs the privacy service until `shutdown`: migrations, the relay, the NATS endpoints, the
 /// retention scheduler and (when configured) the ops endpoints. In-flight requests finish.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {

@@ -79,17 +79,9 @@ async fn start_privacy(
     nats: &NatsServer,
     shutdown: &CancellationToken,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-    let handle = tokio::spawn(kansrijk_privacy::run(
-        kansrijk_privacy::Config::for_local(&db.url, &nats.url()),
-        shutdown.clone(),
-    ));
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    kansrijk_runtime::testing::until_answered(
-        &client,
-        kansrijk_runtime::testing::PRIVACY_READINESS_SUBJECT,
-    )
-    .await;
-    handle
+    kansrijk_privacy::spawn_local(&db.url, &nats.url(), shutdown)
+        .await
+        .expect("the privacy service starts")
 }
 
 /// The privacy officer erases a child (AVG art. 17).
