@@ -34,6 +34,11 @@ pub struct RelayConfig {
     pub poll_interval: Duration,
 }
 
+/// The first and the longest pause before looking again for events held back by a running
+/// transaction (doubling in between).
+const HELD_BACK_FIRST: Duration = Duration::from_millis(2);
+const HELD_BACK_MAX: Duration = Duration::from_millis(50);
+
 /// Publishes one store's events.
 #[derive(Debug, Clone)]
 pub struct Relay {
@@ -100,6 +105,7 @@ impl Relay {
         let lag =
             metrics::gauge!("kansrijk_relay_lag_seconds", "service" => self.config.service.clone());
         let published = metrics::counter!("kansrijk_relay_published_total", "service" => self.config.service.clone());
+        let mut held_back = Duration::ZERO;
         loop {
             if shutdown.is_cancelled() {
                 return Ok(());
@@ -114,13 +120,24 @@ impl Relay {
                 .await?;
             if batch.is_empty() {
                 lag.set(0.0);
+                // Committed events held back behind a transaction that is still running (any
+                // transaction of the cluster holds the horizon back) are looked for again soon,
+                // not at the next poll: their appends' wake-ups have been spent already.
+                let pause = if self.store.has_after(checkpoint).await? {
+                    held_back = (held_back * 2).clamp(HELD_BACK_FIRST, HELD_BACK_MAX);
+                    held_back.min(self.config.poll_interval)
+                } else {
+                    held_back = Duration::ZERO;
+                    self.config.poll_interval
+                };
                 tokio::select! {
                     _ = shutdown.cancelled() => return Ok(()),
                     _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = tokio::time::sleep(pause) => {}
                 }
                 continue;
             }
+            held_back = Duration::ZERO;
             let started = Instant::now();
             let (done, error) = self.publish_batch(&batch).await;
             if let Some(last) = done.and_then(|i| batch.get(i)) {

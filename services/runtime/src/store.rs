@@ -310,6 +310,21 @@ impl EventStore {
         rows.iter().map(row_to_event).collect()
     }
 
+    /// Whether events after `after` are committed but held back by [`read_after`] because an
+    /// older transaction is still running (or simply exist, when called right after an empty
+    /// read).
+    ///
+    /// [`read_after`]: EventStore::read_after
+    pub async fn has_after(&self, after: Checkpoint) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE (tx_id, position) > ($1, $2))",
+        )
+        .bind(after.tx_id)
+        .bind(after.position)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Number of events in the store.
     pub async fn count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT count(*) FROM events")
