@@ -535,15 +535,17 @@ async fn run_phases(
             // The first call after the load computes the monitor from the read model. At full
             // size that takes longer than the gateway's bound on a query (it answers 504 and the
             // views service finishes the work all the same), so it is timed straight at the
-            // views service over NATS, as the municipality's policy advisor.
-            let advisor = kansrijk_proto::actor::Actor {
-                person: "bench-beleidsadviseur".into(),
-                organisation: kansrijk_runtime::config::DEFAULT_OIN.into(),
-                organisation_type: kansrijk_proto::actor::OrganisationType::Gemeente,
-                role: "beleidsadviseur".into(),
-                municipality: "0546".into(),
-                purpose: kansrijk_proto::actor::Purpose::Beleidsmonitoring,
-            };
+            // views service over NATS, as the municipality's policy advisor: the actor the
+            // gateway derives from that persona's token.
+            let advisor = kansrijk_gateway::auth::actor_from_claims(
+                kansrijk_gateway::dev_oidc::persona_claims(
+                    kansrijk_gateway::dev_oidc::persona("beleidsadviseur")
+                        .context("the beleidsadviseur persona")?,
+                    &issuer,
+                    kansrijk_gateway::config::DEFAULT_AUDIENCE,
+                    Duration::from_secs(600),
+                ),
+            )?;
             let t = Instant::now();
             let first: Result<Value, kansrijk_proto::problem::Problem> =
                 kansrijk_runtime::nats::request(

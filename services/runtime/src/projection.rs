@@ -658,7 +658,6 @@ pub async fn wait_for_applied(
     version: i64,
     timeout: Duration,
 ) -> Result<bool, sqlx::Error> {
-    use tokio::sync::broadcast::error::RecvError;
     // Subscribed before the first read: a commit between the two is announced to us.
     let mut rx = feed.subscribe();
     let deadline = tokio::time::Instant::now() + timeout;
@@ -679,11 +678,9 @@ pub async fn wait_for_applied(
                     pending.retain(|p| p != batch.projection);
                 }
             }
-            Ok(Err(RecvError::Closed)) => {
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                return wait_for(pool, projections, stream_id, version, left).await;
-            }
-            Ok(Err(RecvError::Lagged(_))) | Err(_) => {
+            // Lagged: announcements were lost; a timeout: none came (another replica may have
+            // committed). The channel cannot close while `feed` holds its sender.
+            Ok(Err(_)) | Err(_) => {
                 pending = behind(pool, projections, stream_id, version).await?;
             }
         }
