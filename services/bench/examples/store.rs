@@ -16,6 +16,7 @@ async fn main() -> anyhow::Result<()> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(20_000),
         relay_events: 50_000,
+        rounds: 4,
         progress: true,
     };
     let report = kansrijk_bench::store::run(&config).await?;

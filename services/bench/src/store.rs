@@ -24,6 +24,9 @@ pub struct StoreBenchConfig {
     pub operations: u64,
     /// Events for the relay run.
     pub relay_events: u64,
+    /// Alternations of raw inserts and appends per concurrency level (operations are split
+    /// evenly over them).
+    pub rounds: u32,
     pub progress: bool,
 }
 
@@ -54,6 +57,32 @@ pub(crate) fn payload(i: u64) -> serde_json::Value {
     })
 }
 
+/// Latencies and busy time of one or more runs of the same operation.
+pub(crate) struct Timed {
+    hist: hdrhistogram::Histogram<u64>,
+    elapsed: Duration,
+}
+
+impl Timed {
+    fn new() -> Self {
+        Timed {
+            hist: histogram(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn add(&mut self, other: &Timed) -> anyhow::Result<()> {
+        self.hist.add(&other.hist)?;
+        self.elapsed += other.elapsed;
+        Ok(())
+    }
+
+    fn measurement(&self, label: &str, concurrency: usize) -> Measurement {
+        Measurement::from_histogram(label, concurrency, &self.hist, self.elapsed)
+    }
+}
+
+/// `operations` calls of `op` spread over `concurrency` workers, timed.
 pub(crate) async fn timed_run<F, Fut>(
     label: &str,
     concurrency: usize,
@@ -65,7 +94,21 @@ where
     F: Fn(u64, usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
 {
-    let op = Arc::new(op);
+    let t = timed_chunk(label, concurrency, operations, show, Arc::new(op)).await?;
+    Ok(t.measurement(label, concurrency))
+}
+
+async fn timed_chunk<F, Fut>(
+    label: &str,
+    concurrency: usize,
+    operations: u64,
+    show: bool,
+    op: Arc<F>,
+) -> anyhow::Result<Timed>
+where
+    F: Fn(u64, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
     let hist = Arc::new(Mutex::new(histogram()));
     let pb = show.then(|| progress(operations, &format!("{label} x{concurrency}")));
     let per_worker = operations / concurrency as u64;
@@ -96,8 +139,8 @@ where
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let h = hist.lock().await;
-    Ok(Measurement::from_histogram(label, concurrency, &h, elapsed))
+    let hist = std::mem::replace(&mut *hist.lock().await, histogram());
+    Ok(Timed { hist, elapsed })
 }
 
 async fn fresh_schema(url: &str, schema: &str, connections: u32) -> anyhow::Result<PgPool> {
@@ -119,50 +162,37 @@ pub async fn run(config: &StoreBenchConfig) -> anyhow::Result<StoreBenchReport> 
         relay_events: 0,
     };
 
-    // The ceiling: one row per transaction, autocommit, same payload size.
-    let raw_pool = fresh_schema(&config.database_url, "bench_raw", max_conc).await?;
-    sqlx::query("CREATE TABLE raw_insert (id bigserial PRIMARY KEY, data jsonb NOT NULL)")
-        .execute(&raw_pool)
-        .await?;
-    for &c in &config.concurrency {
-        let pool = raw_pool.clone();
-        let m = timed_run(
-            "raw INSERT+commit",
-            c,
-            config.operations,
-            config.progress,
-            move |i, _| {
-                let pool = pool.clone();
-                async move {
-                    sqlx::query("INSERT INTO raw_insert (data) VALUES ($1)")
-                        .bind(payload(i))
-                        .execute(&pool)
-                        .await?;
-                    Ok(())
-                }
-            },
-        )
-        .await?;
-        report.raw.push(m);
-    }
-    // The connections back before the store's pool opens as many again (max_connections).
-    raw_pool.close().await;
-
-    // Appends through the event store, each writer to its own streams with an exact expected
-    // version (the normal command path), one event per append.
+    // The ceiling (one row per transaction, autocommit, the same payload) and the appends run in
+    // the same schema through the same pool, alternating in rounds at each concurrency level,
+    // so that a drift of the machine (another VM's load, a checkpoint) weighs on both alike.
     let pool = fresh_schema(&config.database_url, "bench_store", max_conc).await?;
     kansrijk_runtime::db::migrate(&pool, None).await?;
+    sqlx::query("CREATE TABLE raw_insert (id bigserial PRIMARY KEY, data jsonb NOT NULL)")
+        .execute(&pool)
+        .await?;
     let store = EventStore::new(pool.clone());
+    let rounds = config.rounds.max(1);
+    let raw_op = {
+        let pool = pool.clone();
+        Arc::new(move |i: u64, _w: usize| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query("INSERT INTO raw_insert (data) VALUES ($1)")
+                    .bind(payload(i))
+                    .execute(&pool)
+                    .await?;
+                Ok(())
+            }
+        })
+    };
     for &c in &config.concurrency {
+        // Appends through the event store, each writer to its own streams with an exact
+        // expected version (the normal command path), one event per append.
         let streams: Arc<Vec<Mutex<(Uuid, i64)>>> =
             Arc::new((0..c).map(|_| Mutex::new((Uuid::new_v4(), 0))).collect());
-        let store = store.clone();
-        let m = timed_run(
-            "event store append",
-            c,
-            config.operations,
-            config.progress,
-            move |i, w| {
+        let append_op = {
+            let store = store.clone();
+            Arc::new(move |i: u64, w: usize| {
                 let store = store.clone();
                 let streams = streams.clone();
                 async move {
@@ -194,10 +224,32 @@ pub async fn run(config: &StoreBenchConfig) -> anyhow::Result<StoreBenchReport> 
                     s.1 = appended.version;
                     Ok(())
                 }
-            },
-        )
-        .await?;
-        report.appends.push(m);
+            })
+        };
+        let chunk = (config.operations / rounds as u64).max(c as u64);
+        let (mut raw, mut appends) = (Timed::new(), Timed::new());
+        for _ in 0..rounds {
+            let t = timed_chunk(
+                "raw INSERT+commit",
+                c,
+                chunk,
+                config.progress,
+                raw_op.clone(),
+            );
+            raw.add(&t.await?)?;
+            let t = timed_chunk(
+                "event store append",
+                c,
+                chunk,
+                config.progress,
+                append_op.clone(),
+            );
+            appends.add(&t.await?)?;
+        }
+        report.raw.push(raw.measurement("raw INSERT+commit", c));
+        report
+            .appends
+            .push(appends.measurement("event store append", c));
     }
 
     // Relay: publish everything appended so far plus a fresh batch, from a zero checkpoint.

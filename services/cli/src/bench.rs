@@ -35,6 +35,10 @@ pub(crate) struct StoreArgs {
     /// Events published by the relay run.
     #[arg(long, default_value_t = 50_000)]
     relay_events: u64,
+    /// Alternations of raw inserts and appends at each concurrency level (the operations are
+    /// split evenly over them), so that both meet the same state of the machine.
+    #[arg(long, default_value_t = 4)]
+    rounds: u32,
     /// Write the Markdown report to this file as well.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -89,6 +93,7 @@ pub(crate) async fn run(conn: &Connection, command: BenchCommand) -> anyhow::Res
                 concurrency: a.concurrency,
                 operations: a.operations,
                 relay_events: a.relay_events,
+                rounds: a.rounds,
                 progress: true,
             };
             let load_before = kansrijk_bench::load_average();

@@ -736,7 +736,7 @@ async fn check(pool: &PgPool, attempts: &[Attempt]) -> Vec<String> {
         .await
         .expect("events of a command");
         let recorded: Option<(Uuid, i64)> = sqlx::query_as(&format!(
-            "SELECT stream_id, version FROM {schema}.commands WHERE command_id = $1"
+            "SELECT stream_id, version FROM {schema}.events WHERE command_id = $1"
         ))
         .bind(a.key)
         .fetch_optional(pool)

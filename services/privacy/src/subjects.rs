@@ -200,18 +200,14 @@ impl Privacy {
     ) -> Result<CommandAccepted, Problem> {
         let mut tx = self.pool.begin().await.map_err(|e| db_problem(&e))?;
         if let Some(id) = command_id {
-            let first = sqlx::query(
-                "SELECT stream_id, version, position FROM commands WHERE command_id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| db_problem(&e))?;
-            if let Some(r) = first {
+            let first = EventStore::command_result_in(&mut tx, id)
+                .await
+                .map_err(|e| store_problem(&e))?;
+            if let Some(a) = first {
                 return Ok(CommandAccepted {
-                    stream_id: r.try_get("stream_id").map_err(|e| db_problem(&e))?,
-                    version: r.try_get("version").map_err(|e| db_problem(&e))?,
-                    position: r.try_get("position").map_err(|e| db_problem(&e))?,
+                    stream_id: a.stream_id,
+                    version: a.version,
+                    position: a.position,
                     first_time: false,
                 });
             }

@@ -204,8 +204,7 @@ impl EventStore {
             .iter()
             .map(|e| e.event_type.to_string())
             .collect();
-        let data: Vec<serde_json::Value> = append.events.iter().map(|e| e.data.clone()).collect();
-        let metas = vec![metadata; ids.len()];
+        let data: Vec<&serde_json::Value> = append.events.iter().map(|e| &e.data).collect();
         let result = sqlx::query(
             "SELECT stream_id, version, position, first_time FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -217,7 +216,7 @@ impl EventStore {
         .bind(&ids)
         .bind(&types)
         .bind(&data)
-        .bind(&metas)
+        .bind(&metadata)
         .fetch_one(&mut *conn)
         .await;
         match result {
@@ -233,7 +232,7 @@ impl EventStore {
                         || (d.is_unique_violation()
                             && matches!(
                                 d.constraint(),
-                                Some("events_stream_version") | Some("commands_pkey")
+                                Some("events_stream_version") | Some("events_command_id")
                             ))
                 });
                 if conflict {
@@ -254,10 +253,20 @@ impl EventStore {
 
     /// The stored result of a command id, if it was appended.
     pub async fn command_result(&self, command_id: Uuid) -> Result<Option<Appended>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Self::command_result_in(&mut conn, command_id).await
+    }
+
+    /// [`EventStore::command_result`] inside the caller's connection or transaction. The command
+    /// id sits on the last event the command appended (runtime migration 10004).
+    pub async fn command_result_in(
+        conn: &mut PgConnection,
+        command_id: Uuid,
+    ) -> Result<Option<Appended>, StoreError> {
         let row =
-            sqlx::query("SELECT stream_id, version, position FROM commands WHERE command_id = $1")
+            sqlx::query("SELECT stream_id, version, position FROM events WHERE command_id = $1")
                 .bind(command_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *conn)
                 .await?;
         Ok(match row {
             Some(r) => Some(Appended {

@@ -192,6 +192,7 @@ async fn the_reader_never_skips_a_late_commit() {
         let streams = streams.clone();
         tasks.push(tokio::spawn(async move {
             let mut committed = 0;
+            let mut late_commits = 0;
             for i in 0..appends_per_writer {
                 let s = streams[(w * 7 + i) % streams.len()];
                 let slow = (w + i) % 3 == 0;
@@ -205,30 +206,49 @@ async fn the_reader_never_skips_a_late_commit() {
                     .bind(vec![Uuid::now_v7()])
                     .bind(vec!["nl.test.iets-gebeurd.v1".to_string()])
                     .bind(vec![serde_json::json!({ "w": w, "i": i })])
-                    .bind(vec![serde_json::json!({})])
+                    .bind(serde_json::json!({}))
                     .fetch_one(&mut *tx)
                     .await;
                     let pause = rand::thread_rng().gen_range(1..15);
                     tokio::time::sleep(Duration::from_millis(pause)).await;
                     match r {
-                        Ok(_) => tx.commit().await.map(|_| ()).map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
+                        Ok(_) => {
+                            tx.commit().await.expect("commit");
+                            late_commits += 1;
+                            true
+                        }
+                        // Two writers took the same version of a shared stream: the loser did
+                        // not commit. Any other error fails the test.
+                        Err(e) => {
+                            assert!(
+                                e.as_database_error().is_some_and(|d| d.is_unique_violation()),
+                                "{e}"
+                            );
+                            false
+                        }
                     }
                 } else {
-                    store.append(append(s, ExpectedVersion::Any, None, 1 + i % 2)).await.map(|_| ()).map_err(|e| e.to_string())
+                    match store.append(append(s, ExpectedVersion::Any, None, 1 + i % 2)).await {
+                        Ok(_) => true,
+                        Err(StoreError::Concurrency { .. }) => false,
+                        Err(e) => panic!("{e}"),
+                    }
                 };
-                // Conflicting versions on a shared stream are expected; the loser simply did not commit.
-                if result.is_ok() {
+                if result {
                     committed += 1;
                 }
             }
-            committed
+            (committed, late_commits)
         }));
     }
     let mut committed_appends = 0;
+    let mut late_commits = 0;
     for t in tasks {
-        committed_appends += t.await.unwrap();
+        let (c, l) = t.await.unwrap();
+        committed_appends += c;
+        late_commits += l;
     }
+    assert!(late_commits > 0, "no transaction committed late");
     let committed: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(&pool)
         .await
@@ -263,4 +283,132 @@ async fn the_reader_never_skips_a_late_commit() {
             "stream {stream} out of order: {version} after {prev}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_retried_multi_event_command_returns_its_last_event_even_on_another_stream() {
+    let db = TestDb::new().await;
+    let store = EventStore::new(db.pool("svc").await);
+    let s = Uuid::new_v4();
+    let cmd = Uuid::new_v4();
+    let first = store
+        .append(append(s, ExpectedVersion::NoStream, Some(cmd), 3))
+        .await
+        .unwrap();
+    assert_eq!(first.version, 3);
+    // A handler that made up a new stream id on the retry gets the first try's stream back.
+    let again = store
+        .append(append(
+            Uuid::new_v4(),
+            ExpectedVersion::NoStream,
+            Some(cmd),
+            3,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again.stream_id,
+            again.version,
+            again.position,
+            again.first_time
+        ),
+        (s, 3, first.position, false)
+    );
+    let events = store.read_stream(s).await.unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[2].position, first.position);
+    assert_eq!(store.count().await.unwrap(), 3);
+    assert_eq!(store.command_result(cmd).await.unwrap(), Some(again));
+    assert_eq!(store.command_result(Uuid::new_v4()).await.unwrap(), None);
+}
+
+/// Runtime migration 10004 moves the idempotency records of an existing store from the
+/// `commands` table onto the events: a command appended before the migration is still
+/// recognised after it, and the store goes on appending.
+#[tokio::test]
+async fn migration_10004_keeps_the_commands_of_an_existing_store() {
+    let db = TestDb::new().await;
+    let pool = kansrijk_runtime::db::connect(&db.url, "old", 4)
+        .await
+        .unwrap();
+    for sql in [
+        include_str!("../migrations/10001_event_store.sql"),
+        include_str!("../migrations/10003_append_returns_stream.sql"),
+    ] {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    // The old function: one metadata document per event.
+    let old_append = |cmd: Option<Uuid>, stream: Uuid, n: usize| {
+        sqlx::query_as::<_, (Uuid, i64, i64, bool)>(
+            "SELECT * FROM append_events($1, $2, -1, 'test', '0546', $3, $4, $5, $6)",
+        )
+        .bind(cmd)
+        .bind(stream)
+        .bind((0..n).map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+        .bind(vec!["nl.test.iets-gebeurd.v1".to_string(); n])
+        .bind(
+            (0..n)
+                .map(|i| serde_json::json!({ "n": i }))
+                .collect::<Vec<_>>(),
+        )
+        .bind(vec![serde_json::json!({}); n])
+        .fetch_one(&pool)
+    };
+    let (s1, s2, c1, c2) = (
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+    );
+    let before1 = old_append(Some(c1), s1, 2).await.unwrap();
+    let before2 = old_append(Some(c2), s2, 1).await.unwrap();
+    old_append(None, s2, 1).await.unwrap();
+
+    sqlx::raw_sql(include_str!("../migrations/10004_command_id_on_events.sql"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let commands_table: Option<String> = sqlx::query_scalar("SELECT to_regclass('commands')::text")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(commands_table, None);
+
+    let store = EventStore::new(pool.clone());
+    for (cmd, (stream, version, position, _)) in [(c1, before1), (c2, before2)] {
+        let known = store
+            .command_result(cmd)
+            .await
+            .unwrap()
+            .expect("known command");
+        assert_eq!(
+            (known.stream_id, known.version, known.position),
+            (stream, version, position)
+        );
+        let retried = store
+            .append(append(stream, ExpectedVersion::Any, Some(cmd), 1))
+            .await
+            .unwrap();
+        assert!(!retried.first_time);
+    }
+    assert_eq!(store.count().await.unwrap(), 4);
+    let next = store
+        .append(append(
+            s2,
+            ExpectedVersion::Exact(2),
+            Some(Uuid::new_v4()),
+            1,
+        ))
+        .await
+        .unwrap();
+    assert_eq!((next.version, next.first_time), (3, true));
+    // Event ids stay unique under the new primary key.
+    let dup = sqlx::query("INSERT INTO events (event_id, stream_id, stream_type, version, event_type, municipality, data, metadata) SELECT event_id, stream_id, stream_type, version + 100, event_type, municipality, data, metadata FROM events LIMIT 1")
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert!(dup
+        .as_database_error()
+        .is_some_and(|d| d.is_unique_violation()));
 }
