@@ -96,6 +96,8 @@ pub struct FullBenchReport {
     pub rebuild: Option<RebuildResult>,
     /// (service, VmHWM kB, VmRSS kB at the end)
     pub rss: Vec<(String, u64, u64)>,
+    /// (clients, [(service, CPU ms of its process per command of the mix)])
+    pub command_cpu: Vec<(usize, Vec<(String, f64)>)>,
     pub notes: Vec<String>,
 }
 
@@ -247,6 +249,29 @@ impl Stack {
         let pid = self.procs.get(name)?.id()?;
         proc_rss(pid)
     }
+
+    /// CPU time in ms (user and system, all threads) of every running service.
+    fn cpu_ms(&self) -> BTreeMap<String, u64> {
+        SERVICES
+            .iter()
+            .filter_map(|name| {
+                let pid = self.procs.get(*name)?.id()?;
+                Some(((*name).to_owned(), proc_cpu_ms(pid)?))
+            })
+            .collect()
+    }
+}
+
+/// CPU time in ms (utime + stime of all threads) from /proc/<pid>/stat; Linux counts it in
+/// USER_HZ ticks, 100 per second on every architecture it runs on.
+pub fn proc_cpu_ms(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After "pid (comm) " the fields start at `state` (field 3); utime and stime are 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) * 10)
 }
 
 /// (VmHWM, VmRSS) in kB from /proc/<pid>/status.
@@ -432,6 +457,7 @@ async fn run_phases(
     // 2. The command mix.
     let today = Utc::now().date_naive();
     for &c in &config.concurrency {
+        let cpu_before = stack.cpu_ms();
         let (m, errors) = command_run(
             &http,
             &base,
@@ -449,6 +475,15 @@ async fn run_phases(
                 report.command_errors.push((c, n, code));
             }
         }
+        let cpu_after = stack.cpu_ms();
+        let per_command = cpu_after
+            .iter()
+            .filter_map(|(name, after)| {
+                let spent = after.checked_sub(*cpu_before.get(name)?)?;
+                Some((name.clone(), spent as f64 / m.operations.max(1) as f64))
+            })
+            .collect();
+        report.command_cpu.push((c, per_command));
         report.commands.push(m);
     }
 
@@ -1220,6 +1255,22 @@ impl FullBenchReport {
                 m.p99_ms
             ));
         }
+        if let Some((_, first)) = self.command_cpu.first() {
+            o.push_str("\nCPU time per command of each service process (user and system, ms):\n\n| clients |");
+            for (name, _) in first {
+                o.push_str(&format!(" {name} |"));
+            }
+            o.push_str("\n|---:|");
+            o.push_str(&"---:|".repeat(first.len()));
+            o.push('\n');
+            for (c, per) in &self.command_cpu {
+                o.push_str(&format!("| {c} |"));
+                for (_, ms) in per {
+                    o.push_str(&format!(" {ms:.2} |"));
+                }
+                o.push('\n');
+            }
+        }
         if !self.command_errors.is_empty() {
             o.push_str("\nRefused or failed commands (clients, count, step status code):\n\n");
             for (c, n, code) in &self.command_errors {
@@ -1274,6 +1325,27 @@ impl FullBenchReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cpu_time_of_a_process_is_read_and_grows_with_work() {
+        let me = std::process::id();
+        let before = proc_cpu_ms(me).expect("our own /proc/<pid>/stat");
+        let started = Instant::now();
+        let mut x = 0u64;
+        let mut now = before;
+        while now < before + 30 && started.elapsed() < Duration::from_secs(10) {
+            for i in 0..100_000u64 {
+                x = x.wrapping_mul(31).wrapping_add(std::hint::black_box(i));
+            }
+            now = proc_cpu_ms(me).expect("still there");
+        }
+        std::hint::black_box(x);
+        assert!(
+            now >= before + 30,
+            "CPU time did not move: {before} -> {now}"
+        );
+        assert_eq!(proc_cpu_ms(u32::MAX), None, "no such process");
+    }
 
     #[test]
     fn the_database_name_is_replaced() {

@@ -39,6 +39,7 @@ async fn bench_full_with_tiny_sizes_reports_every_phase() {
         "Quarterly monitor",
         "Rebuild of every view",
         "Peak memory",
+        "CPU time per command of each service process",
     ] {
         assert!(report.contains(section), "missing {section}:\n{report}");
     }

@@ -3,17 +3,24 @@
 //! key rotation needs no restart. Checks signature, `iss`, `aud`, `exp` and `nbf`; the claims
 //! become a [`kansrijk_proto::Actor`].
 //!
+//! A verified token is remembered (by the SHA-256 of the token, never the token itself) until its
+//! `exp` plus the leeway, as long as the key that signed it is still in the issuer's key set: the
+//! signature check (an RSA verification, the gateway's largest cost per request in the
+//! benchmark) runs once per token, not once per request. A key withdrawn from the JWKS ends the
+//! use of its tokens at the next key fetch (at the latest when the keys reach their maximum age).
+//!
 //! Kansrijk's claims (besides `sub`, the pairwise pseudonym, never a BSN): `organisation` (OIN,
 //! KvK, BRIN+vestiging or LRK number), `organisation_type`, `role`, `municipality` (CBS code) and
 //! optionally `purpose`.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use kansrijk_proto::actor::{Actor, OrganisationType, Purpose};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, RwLock};
 
 /// The claims of a Kansrijk access token.
@@ -96,6 +103,29 @@ struct KeyCache {
     fetched: Option<Instant>,
 }
 
+/// Seconds of clock skew allowed on `exp` and `nbf`.
+const LEEWAY: u64 = 30;
+
+/// At most this many verified tokens are remembered; when full, the expired ones go, and if
+/// that is not enough, all of them (a flood of distinct valid tokens costs verification, never
+/// memory).
+const VERIFIED_CAPACITY: usize = 10_000;
+
+/// A token whose signature and claims were checked.
+struct Verified {
+    actor: Actor,
+    kid: String,
+    /// `exp` plus the leeway, in seconds since the epoch.
+    until: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// Validates tokens of one issuer.
 pub struct Authenticator {
     issuer: String,
@@ -106,6 +136,7 @@ pub struct Authenticator {
     fetch_lock: Mutex<()>,
     refetch_interval: Duration,
     max_age: Duration,
+    verified: std::sync::Mutex<HashMap<[u8; 32], Verified>>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -151,6 +182,7 @@ impl Authenticator {
             fetch_lock: Mutex::new(()),
             refetch_interval,
             max_age,
+            verified: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -253,6 +285,14 @@ impl Authenticator {
 
     /// Validates a bearer token and derives the actor.
     pub async fn authenticate(&self, token: &str) -> Result<Actor, AuthError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(actor) = self.remembered(&digest).await {
+            metrics::counter!("kansrijk_gateway_auth_verified_cache_total", "result" => "hit")
+                .increment(1);
+            return Ok(actor);
+        }
+        metrics::counter!("kansrijk_gateway_auth_verified_cache_total", "result" => "miss")
+            .increment(1);
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Header)?;
         if !ALLOWED.contains(&header.alg) {
             return Err(AuthError::Algorithm);
@@ -267,10 +307,49 @@ impl Authenticator {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
-        validation.leeway = 30;
+        validation.leeway = LEEWAY;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|e| AuthError::Invalid(e.into_kind()))?;
-        actor_from_claims(data.claims)
+        let until = data.claims.exp.saturating_add(LEEWAY);
+        let actor = actor_from_claims(data.claims)?;
+        self.remember(
+            digest,
+            Verified {
+                actor: actor.clone(),
+                kid,
+                until,
+            },
+        );
+        Ok(actor)
+    }
+
+    /// The actor of a token verified before, if it has not expired and its key is still held.
+    async fn remembered(&self, digest: &[u8; 32]) -> Option<Actor> {
+        let (actor, kid) = {
+            let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = verified.get(digest)?;
+            if unix_now() > entry.until {
+                verified.remove(digest);
+                return None;
+            }
+            (entry.actor.clone(), entry.kid.clone())
+        };
+        // Keys past their age are fetched again on the full path, as for an unseen token.
+        let keys = self.cache.read().await;
+        let fresh = keys.fetched.is_some_and(|t| t.elapsed() < self.max_age);
+        (fresh && keys.keys.contains_key(&kid)).then_some(actor)
+    }
+
+    fn remember(&self, digest: [u8; 32], entry: Verified) {
+        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if verified.len() >= VERIFIED_CAPACITY {
+            let now = unix_now();
+            verified.retain(|_, v| v.until >= now);
+            if verified.len() >= VERIFIED_CAPACITY {
+                verified.clear();
+            }
+        }
+        verified.insert(digest, entry);
     }
 }
 
@@ -363,6 +442,98 @@ mod tests {
             change(&mut c);
             assert!(actor_from_claims(c).is_err());
         }
+    }
+
+    fn authenticator_holding(kid: &str) -> Authenticator {
+        let a = Authenticator::new(
+            "https://issuer.example".into(),
+            "kansrijk".into(),
+            Some("http://127.0.0.1:9/jwks".into()),
+            Duration::from_secs(60),
+            Duration::from_secs(3600),
+        );
+        {
+            let mut cache = a.cache.try_write().unwrap();
+            cache.keys.insert(
+                kid.into(),
+                (DecodingKey::from_secret(b"unused"), Some(Algorithm::RS256)),
+            );
+            cache.fetched = Some(Instant::now());
+        }
+        a
+    }
+
+    fn verified(kid: &str, until: u64) -> Verified {
+        Verified {
+            actor: actor_from_claims(claims()).unwrap(),
+            kid: kid.into(),
+            until,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_remembered_until_it_expires() {
+        let a = authenticator_holding("k1");
+        let (fresh, stale) = ([1u8; 32], [2u8; 32]);
+        a.remember(fresh, verified("k1", unix_now() + 60));
+        a.remember(stale, verified("k1", unix_now() - 1));
+        assert_eq!(
+            a.remembered(&fresh).await,
+            Some(actor_from_claims(claims()).unwrap())
+        );
+        assert_eq!(a.remembered(&stale).await, None);
+        assert!(
+            !a.verified.lock().unwrap().contains_key(&stale),
+            "an expired entry is dropped when met"
+        );
+        assert_eq!(a.remembered(&[3u8; 32]).await, None, "never seen");
+    }
+
+    #[tokio::test]
+    async fn a_token_of_a_withdrawn_key_is_no_longer_remembered() {
+        let a = authenticator_holding("k1");
+        a.remember([1u8; 32], verified("k1", unix_now() + 60));
+        assert!(a.remembered(&[1u8; 32]).await.is_some());
+        // The next key fetch no longer lists k1.
+        a.cache.write().await.keys.remove("k1");
+        assert_eq!(a.remembered(&[1u8; 32]).await, None);
+    }
+
+    #[tokio::test]
+    async fn keys_past_their_age_send_a_remembered_token_down_the_full_path() {
+        let a = authenticator_holding("k1");
+        a.remember([1u8; 32], verified("k1", unix_now() + 60));
+        a.cache.write().await.fetched = Instant::now().checked_sub(Duration::from_secs(7200));
+        assert_eq!(a.remembered(&[1u8; 32]).await, None);
+    }
+
+    #[tokio::test]
+    async fn the_memory_of_verified_tokens_is_bounded() {
+        let a = authenticator_holding("k1");
+        let now = unix_now();
+        for i in 0..VERIFIED_CAPACITY as u32 {
+            let mut d = [0u8; 32];
+            d[..4].copy_from_slice(&i.to_be_bytes());
+            // Every other entry has expired.
+            a.remember(
+                d,
+                verified("k1", if i % 2 == 0 { now - 1 } else { now + 60 }),
+            );
+        }
+        assert_eq!(a.verified.lock().unwrap().len(), VERIFIED_CAPACITY);
+        a.remember([0xff; 32], verified("k1", now + 60));
+        assert_eq!(
+            a.verified.lock().unwrap().len(),
+            VERIFIED_CAPACITY / 2 + 1,
+            "the expired ones made room"
+        );
+        // Full of live entries: everything goes rather than grow.
+        for i in 0..VERIFIED_CAPACITY as u32 {
+            let mut d = [0xee; 32];
+            d[..4].copy_from_slice(&i.to_be_bytes());
+            a.remember(d, verified("k1", now + 60));
+        }
+        assert!(a.verified.lock().unwrap().len() <= VERIFIED_CAPACITY);
     }
 
     #[test]
