@@ -434,7 +434,7 @@ async fn run_phases(
         let pool = raw_pool.clone();
         report.raw.push(
             crate::store::timed_run(
-                "raw INSERT+commit",
+                crate::store::RAW,
                 c,
                 config.raw_operations,
                 config.progress,

@@ -13,6 +13,9 @@ use uuid::Uuid;
 
 use crate::{histogram, progress, Measurement};
 
+pub(crate) const RAW: &str = "raw INSERT+commit";
+const APPEND: &str = "event store append";
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct StoreBenchConfig {
@@ -229,27 +232,12 @@ pub async fn run(config: &StoreBenchConfig) -> anyhow::Result<StoreBenchReport> 
         let chunk = (config.operations / rounds as u64).max(c as u64);
         let (mut raw, mut appends) = (Timed::new(), Timed::new());
         for _ in 0..rounds {
-            let t = timed_chunk(
-                "raw INSERT+commit",
-                c,
-                chunk,
-                config.progress,
-                raw_op.clone(),
-            );
-            raw.add(&t.await?)?;
-            let t = timed_chunk(
-                "event store append",
-                c,
-                chunk,
-                config.progress,
-                append_op.clone(),
-            );
-            appends.add(&t.await?)?;
+            raw.add(&timed_chunk(RAW, c, chunk, config.progress, raw_op.clone()).await?)?;
+            appends
+                .add(&timed_chunk(APPEND, c, chunk, config.progress, append_op.clone()).await?)?;
         }
-        report.raw.push(raw.measurement("raw INSERT+commit", c));
-        report
-            .appends
-            .push(appends.measurement("event store append", c));
+        report.raw.push(raw.measurement(RAW, c));
+        report.appends.push(appends.measurement(APPEND, c));
     }
 
     // Relay: publish everything appended so far plus a fresh batch, from a zero checkpoint.

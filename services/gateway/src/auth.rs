@@ -103,6 +103,13 @@ struct KeyCache {
     fetched: Option<Instant>,
 }
 
+impl KeyCache {
+    /// Whether the keys were fetched less than `max_age` ago.
+    fn fresh(&self, max_age: Duration) -> bool {
+        self.fetched.is_some_and(|t| t.elapsed() < max_age)
+    }
+}
+
 /// Seconds of clock skew allowed on `exp` and `nbf`.
 const LEEWAY: u64 = 30;
 
@@ -265,8 +272,7 @@ impl Authenticator {
     async fn key(&self, kid: &str) -> Result<(DecodingKey, Option<Algorithm>), AuthError> {
         {
             let cache = self.cache.read().await;
-            let fresh = cache.fetched.is_some_and(|t| t.elapsed() < self.max_age);
-            if fresh {
+            if cache.fresh(self.max_age) {
                 if let Some(k) = cache.keys.get(kid) {
                     return Ok(k.clone());
                 }
@@ -336,8 +342,7 @@ impl Authenticator {
         };
         // Keys past their age are fetched again on the full path, as for an unseen token.
         let keys = self.cache.read().await;
-        let fresh = keys.fetched.is_some_and(|t| t.elapsed() < self.max_age);
-        (fresh && keys.keys.contains_key(&kid)).then_some(actor)
+        (keys.fresh(self.max_age) && keys.keys.contains_key(&kid)).then_some(actor)
     }
 
     fn remember(&self, digest: [u8; 32], entry: Verified) {
