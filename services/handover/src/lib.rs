@@ -6,6 +6,7 @@
 //! - [`domain`]: pure decisions (the file's state machine and its field checks).
 //! - [`handlers`]: the NATS endpoints (`kansrijk.cmd.overdracht.<name>`, bodies in
 //!   [`kansrijk_proto::handover`]).
+//! - [`demo`]: the demo world (seeded generator and loader over NATS).
 //! - [`oso`]: the OSO JSON mapping of a PO-VO file (import and export), documented in `OSO.md`.
 //! - [`erasure`]: follows the privacy service's erasures and ended retention.
 //! - [`run`]: store, relay, endpoints, the scheduler (overdue confirmations, privacy follow-up).
@@ -16,6 +17,7 @@
 //! and leave only the fact and the reason category.
 
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod erasure;
 pub mod handlers;
