@@ -12,6 +12,7 @@
 mod admin;
 mod bench;
 mod catalog;
+mod demo;
 mod keys;
 mod up;
 

@@ -125,10 +125,7 @@ pub(crate) async fn run(conn: &Connection, args: UpArgs) -> anyhow::Result<()> {
     if args.no_demo {
         println!("demo data: skipped (--no-demo)");
     } else {
-        load_demo(&conn.database_url).await?;
-        if runnable.iter().any(|s| s.name == "vve-reach") {
-            load_vve_demo(&conn.nats_url).await?;
-        }
+        crate::demo::load(&conn.database_url, &conn.nats_url, &runnable).await?;
     }
     if runnable.iter().any(|s| s.name == "gateway") {
         println!("\nKansrijk is running: http://{}\n", args.gateway_addr);
@@ -151,39 +148,6 @@ pub(crate) async fn run(conn: &Connection, args: UpArgs) -> anyhow::Result<()> {
     if failed.is_cancelled() {
         anyhow::bail!("a service exited on its own; see {}", logs.display());
     }
-    Ok(())
-}
-
-/// Demo data: the demo organisations of the partner registry (idempotent).
-// TODO(demo data): children, referrals, handover files and a family case for the personas, sent
-// as commands through the gateway, once the domain services' commands are all there.
-async fn load_demo(database_url: &str) -> anyhow::Result<()> {
-    let n = kansrijk_gateway::seed_demo_organisations(database_url)
-        .await
-        .context("loading the demo organisations")?;
-    println!("demo data: {n} demo organisations in the partner registry");
-    Ok(())
-}
-
-/// Demo data of the VVE service: a Leiden-sized municipality, sent as the commands JGZ and the
-/// childcare locations would send (idempotent: a second run appends nothing).
-async fn load_vve_demo(nats_url: &str) -> anyhow::Result<()> {
-    use kansrijk_vve_reach::demo::{load_demo, DemoConfig};
-    let client = kansrijk_runtime::nats::connect(nats_url, "kansrijk-demo").await?;
-    let cfg = DemoConfig::leiden(546, chrono::Utc::now().date_naive());
-    let spinner = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("static template"),
-    );
-    spinner.set_message("demo data: VVE children of Leiden (the first run takes a while)");
-    spinner.enable_steady_tick(Duration::from_millis(120));
-    let report = load_demo(&client, &cfg, 16)
-        .await
-        .context("loading the VVE demo data")?;
-    spinner.finish_and_clear();
-    println!(
-        "demo data: {} children, {} commands ({} already there), {} childcare locations",
-        report.children, report.commands, report.replayed, report.locations
-    );
     Ok(())
 }
 

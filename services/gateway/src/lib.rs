@@ -119,3 +119,20 @@ pub async fn seed_demo_organisations(database_url: &str) -> anyhow::Result<usize
     pool.close().await;
     n
 }
+
+/// Seeds the demo organisations and returns the demo world's anchor date (`today` on the first
+/// load, that first date on every later one).
+pub async fn seed_demo_world(
+    database_url: &str,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<(usize, chrono::NaiveDate)> {
+    let pool = registry::connect(database_url, 2).await?;
+    let result = async {
+        let n = seed_demo(&pool).await?;
+        let anchor = registry::seed::demo_anchor(&pool, today).await?;
+        Ok::<_, anyhow::Error>((n, anchor))
+    }
+    .await;
+    pool.close().await;
+    result
+}

@@ -32,6 +32,7 @@ pub const YOUTH_TEAM: &str = "90000002";
 pub const LEIDEN: &str = "00000001000000546000";
 pub const LEIDSCHENDAM_VOORBURG: &str = "00000001000001916000";
 pub const PRIVACY_OFFICE: &str = "00000001000000546001";
+pub const JGZ_LEIDSCHENDAM_VOORBURG: &str = "00000001000000001002";
 
 /// The demo organisations.
 pub const DEMO_ORGANISATIONS: &[DemoOrganisation] = &[
@@ -181,6 +182,150 @@ pub const DEMO_ORGANISATIONS: &[DemoOrganisation] = &[
         vve: false,
     },
     DemoOrganisation {
+        id: "100000011",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuterspeelzaal Het Klavertje (demo)",
+        municipality: "0546",
+        district: Some("Leiden-Noord"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000012",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang De Burcht (demo)",
+        municipality: "0546",
+        district: Some("Binnenstad-Zuid"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000013",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang De Sleutel (demo)",
+        municipality: "0546",
+        district: Some("Boerhaavedistrict"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000014",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang De Kastanje (demo)",
+        municipality: "0546",
+        district: Some("Bos- en Gasthuisdistrict"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000015",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang De Waterlelie (demo)",
+        municipality: "0546",
+        district: Some("Merenwijkdistrict"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000016",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang Het Zonnetje (demo)",
+        municipality: "0546",
+        district: Some("Merenwijkdistrict"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000017",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang De Regenboog (demo)",
+        municipality: "0546",
+        district: Some("Roodenburgerdistrict"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000018",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang Het Kompas (demo)",
+        municipality: "0546",
+        district: Some("Stevenshofdistrict"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: JGZ_LEIDSCHENDAM_VOORBURG,
+        id_kind: "oin",
+        organisation_type: "jgz",
+        name: "JGZ Haaglanden, team Leidschendam-Voorburg (demo)",
+        municipality: "1916",
+        district: None,
+        services: &["consultatiebureau", "vve-indicatie", "toeleiding naar vve"],
+        phone: Some("070 000 0007"),
+        email: Some("jgz-lv@demo.invalid"),
+        vve: false,
+    },
+    DemoOrganisation {
+        id: "100000021",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang De Vliet (demo)",
+        municipality: "1916",
+        district: Some("Leidschendam"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000022",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang Het Hofje (demo)",
+        municipality: "1916",
+        district: Some("Voorburg"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
+        id: "100000023",
+        id_kind: "lrk",
+        organisation_type: "kinderopvang",
+        name: "Peuteropvang De Weide (demo)",
+        municipality: "1916",
+        district: Some("Stompwijk"),
+        services: &["vve-peuteropvang"],
+        phone: None,
+        email: None,
+        vve: true,
+    },
+    DemoOrganisation {
         id: PRIVACY_OFFICE,
         id_kind: "oin",
         organisation_type: "privacyfunctionaris",
@@ -193,6 +338,33 @@ pub const DEMO_ORGANISATIONS: &[DemoOrganisation] = &[
         vve: false,
     },
 ];
+
+/// The date the demo world is anchored on: `today` on the first load, the first load's date on
+/// every later one.
+pub async fn demo_anchor(
+    pool: &PgPool,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<chrono::NaiveDate> {
+    sqlx::query(
+        "INSERT INTO demo_world (anchored_on) VALUES ($1) ON CONFLICT (singleton) DO NOTHING",
+    )
+    .bind(today)
+    .execute(pool)
+    .await?;
+    Ok(sqlx::query_scalar("SELECT anchored_on FROM demo_world")
+        .fetch_one(pool)
+        .await?)
+}
+
+/// The demo organisations of one type in one municipality.
+pub fn demo_organisations<'a>(
+    organisation_type: &'a str,
+    municipality: &'a str,
+) -> impl Iterator<Item = &'static DemoOrganisation> + 'a {
+    DEMO_ORGANISATIONS
+        .iter()
+        .filter(move |o| o.organisation_type == organisation_type && o.municipality == municipality)
+}
 
 /// Inserts (or refreshes) the demo organisations, their childcare locations and schools.
 pub async fn seed_demo(pool: &PgPool) -> anyhow::Result<usize> {

@@ -1,0 +1,140 @@
+//! The demo world of the local stack: one Leiden (and a Leidschendam-Voorburg beside it) that
+//! every demo persona can work in. The partner registry's demo organisations
+//! (`kansrijk_gateway::registry::seed`) are the organisations whose commands build the world;
+//! every persona belongs to one of them. Everything else is sent as the commands those
+//! organisations would send, over NATS to the running services, with command ids derived from
+//! fixed seeds, so a second `kansrijk up` appends nothing.
+//!
+//! The world is generated relative to one date, its anchor: the day it was first loaded into this
+//! database (kept in the registry), so that a later run, on any day, sends the same commands.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use kansrijk_gateway::registry::seed::{demo_organisations, DEMO_ORGANISATIONS};
+use kansrijk_vve_reach::demo::{DemoConfig, DemoReport, LEIDEN_VVE_LOCATIONS};
+
+use crate::catalog::Service;
+
+/// Seeds of the demo world: a new world gets new seeds (so no command id of an older world's
+/// commands is reused for different content).
+const SEED_LEIDEN: u64 = 2026_0546;
+const SEED_LEIDEN_SECOND_JGZ: u64 = 2026_9001;
+const SEED_LEIDSCHENDAM_VOORBURG: u64 = 2026_1916;
+
+/// The VVE part of the demo world as of `anchor`: Leiden's JGZ team, the second JGZ organisation
+/// of Leiden, and Leidschendam-Voorburg.
+pub(crate) fn vve_worlds(anchor: chrono::NaiveDate) -> Vec<DemoConfig> {
+    vec![
+        DemoConfig::leiden(SEED_LEIDEN, anchor),
+        DemoConfig::leiden_second_jgz(SEED_LEIDEN_SECOND_JGZ, anchor),
+        DemoConfig::leidschendam_voorburg(SEED_LEIDSCHENDAM_VOORBURG, anchor),
+    ]
+}
+
+fn spinner(message: &str) -> ProgressBar {
+    let s = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("static template"),
+    );
+    s.set_message(message.to_owned());
+    s.enable_steady_tick(Duration::from_millis(120));
+    s
+}
+
+/// Loads the whole demo world into a running stack (idempotent).
+pub(crate) async fn load(
+    database_url: &str,
+    nats_url: &str,
+    runnable: &[&'static Service],
+) -> anyhow::Result<()> {
+    let running = |name: &str| runnable.iter().any(|s| s.name == name);
+    let (n, anchor) =
+        kansrijk_gateway::seed_demo_world(database_url, chrono::Utc::now().date_naive())
+            .await
+            .context("loading the demo organisations")?;
+    println!("demo data: {n} demo organisations in the partner registry");
+    println!("demo data: the demo world is anchored on {anchor}");
+    let client = kansrijk_runtime::nats::connect(nats_url, "kansrijk-demo").await?;
+
+    let mut vve = DemoReport::default();
+    if running("vve-reach") {
+        let s = spinner("demo data: the VVE children (the first run takes a while)");
+        for cfg in vve_worlds(anchor) {
+            let r = kansrijk_vve_reach::demo::load_demo(&client, &cfg, 16)
+                .await
+                .with_context(|| {
+                    format!("loading the VVE demo data of {}", cfg.jgz_organisation)
+                })?;
+            vve.children += r.children;
+            vve.commands += r.commands;
+            vve.replayed += r.replayed;
+            vve.locations += r.locations;
+            vve.placed.extend(r.placed);
+            vve.child_ids.extend(r.child_ids);
+        }
+        s.finish_and_clear();
+        println!(
+            "demo data: {} children, {} commands ({} already there), {} childcare locations",
+            vve.children, vve.commands, vve.replayed, vve.locations
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use kansrijk_vve_reach::demo::LEIDSCHENDAM_VOORBURG_VVE_LOCATIONS;
+
+    fn anchor() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 4).expect("date")
+    }
+
+    /// The VVE locations the demo refers children to are exactly the registry's VVE locations.
+    #[test]
+    fn the_demo_refers_to_exactly_the_registrys_vve_locations() {
+        for (municipality, list) in [
+            ("0546", LEIDEN_VVE_LOCATIONS),
+            ("1916", LEIDSCHENDAM_VOORBURG_VVE_LOCATIONS),
+        ] {
+            let demo: BTreeSet<(&str, &str)> = list.iter().copied().collect();
+            let registry: BTreeSet<(&str, &str)> = demo_organisations("kinderopvang", municipality)
+                .filter(|o| o.vve)
+                .map(|o| (o.id, o.district.unwrap_or_default()))
+                .collect();
+            assert_eq!(demo, registry, "{municipality}");
+        }
+    }
+
+    /// Every organisation that sends a demo command is a demo organisation of the registry, of
+    /// the type and municipality it acts as.
+    #[test]
+    fn every_sender_of_the_vve_demo_is_in_the_registry() {
+        for cfg in vve_worlds(anchor()) {
+            let jgz = DEMO_ORGANISATIONS
+                .iter()
+                .find(|o| o.id == cfg.jgz_organisation)
+                .unwrap_or_else(|| panic!("{} is not in the registry", cfg.jgz_organisation));
+            assert_eq!(
+                (jgz.organisation_type, jgz.municipality),
+                ("jgz", cfg.municipality.as_str())
+            );
+            let data = kansrijk_vve_reach::demo::generate(&cfg);
+            for c in &data.children {
+                for (sender, _, _) in kansrijk_vve_reach::demo::child_commands(c, uuid::Uuid::nil())
+                {
+                    if let kansrijk_vve_reach::demo::Sender::Location(lrk) = sender {
+                        let o = DEMO_ORGANISATIONS
+                            .iter()
+                            .find(|o| o.id == lrk)
+                            .unwrap_or_else(|| panic!("{lrk} is not in the registry"));
+                        assert!(o.vve && o.municipality == cfg.municipality, "{lrk}");
+                    }
+                }
+            }
+        }
+    }
+}
