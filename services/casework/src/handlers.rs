@@ -47,6 +47,35 @@ pub const HOLD_REASON: &str = "veilig-thuis-melding";
 /// The access point recorded for the escalation's break-glass entry.
 pub const ESCALATION_ACCESS_POINT: &str = "casework.veilig-thuis-melden";
 
+/// The registry's subject of a municipality's districts (`kansrijk.qry.registry.wijken`).
+pub fn districts_subject() -> String {
+    kansrijk_proto::subject::query("registry.wijken")
+}
+
+/// The part of a district in the registry's `registry.wijken` reply this service uses.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct RegistryDistrict {
+    naam: String,
+}
+
+/// What the registry said about a district.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DistrictCheck {
+    /// A district of the municipality, as the registry spells it.
+    Known(String),
+    Unknown,
+    /// The registry did not answer.
+    Unanswered,
+}
+
+/// The registry's spelling of `district` when it is one of `list` (trimmed, ignoring case).
+fn known_district(list: &[RegistryDistrict], district: &str) -> Option<String> {
+    let wanted = district.trim().to_lowercase();
+    list.iter()
+        .find(|d| d.naam.trim().to_lowercase() == wanted)
+        .map(|d| d.naam.clone())
+}
+
 /// The casework service's state shared by its endpoints.
 #[derive(Debug)]
 pub struct Service {
@@ -233,6 +262,30 @@ impl Service {
         }
     }
 
+    /// Asks the registry for the municipality's districts (`registry.wijken`) and looks up
+    /// `district` in them (trimmed, case-insensitively).
+    async fn check_district(&self, municipality: &str, district: &str) -> DistrictCheck {
+        let answer: Result<Vec<RegistryDistrict>, Problem> = kansrijk_runtime::nats::request(
+            &self.nats,
+            districts_subject(),
+            kansrijk_runtime::nats::request_headers(&self.actor, None, None),
+            &serde_json::json!({ "gemeenteCode": municipality }),
+            self.privacy_timeout,
+        )
+        .await;
+        match answer {
+            Ok(list) => {
+                known_district(&list, district).map_or(DistrictCheck::Unknown, DistrictCheck::Known)
+            }
+            // The registry answers, but does not know the municipality: it has no districts.
+            Err(p) if p.status == 404 => DistrictCheck::Unknown,
+            Err(p) => {
+                tracing::warn!(status = p.status, "registry of districts did not answer");
+                DistrictCheck::Unanswered
+            }
+        }
+    }
+
     async fn privacy_request<B: Serialize>(&self, subject: &str, body: &B) -> Result<(), Problem> {
         kansrijk_runtime::nats::request::<B, serde_json::Value>(
             &self.nats,
@@ -279,11 +332,30 @@ impl Service {
                 })
                 .collect(),
         };
+        // The district must be one of the registry's for the actor's municipality (one lookup),
+        // in the registry's spelling; an empty one is the domain's field error.
+        let mut district = b.wijk.trim().to_owned();
+        let mut districts_unanswered = false;
+        if !district.is_empty() && district.len() <= 80 {
+            match self
+                .check_district(&req.actor.municipality, &district)
+                .await
+            {
+                DistrictCheck::Known(name) => district = name,
+                DistrictCheck::Unknown => errors.push(FieldError::new(
+                    "wijk",
+                    "wijk-onbekend",
+                    "Deze wijk staat niet in het register van uw gemeente. Kies een wijk uit \
+                     de lijst.",
+                )),
+                DistrictCheck::Unanswered => districts_unanswered = true,
+            }
+        }
         // Decide before the key exists: a refused opening creates no subject at the privacy service.
         let probe = SubjectKey::generate(case_id, 0);
         let cmd = |household| Command::Open {
             municipality: req.actor.municipality.clone(),
-            district: b.wijk.trim().to_owned(),
+            district: district.clone(),
             opened_on: b.geopend_op,
             direction_budget_hours: b.urenbudget_regie.unwrap_or(DEFAULT_DIRECTION_BUDGET_HOURS),
             household,
@@ -291,6 +363,12 @@ impl Service {
         let ctx = Self::ctx(&req.actor);
         let sealed_probe = probe.seal(&household).map_err(internal("sealing"))?;
         decided(decide(&case, cmd(sealed_probe), &ctx), errors)?;
+        if districts_unanswered {
+            // Fail closed: an unchecked district would be a district of its own in the figures.
+            return Err(Problem::unavailable(
+                "Het register van wijken is niet bereikbaar. Probeer het later opnieuw.",
+            ));
+        }
         let key = self
             .keys
             .create(case_id, SubjectKind::Gezin, &req.actor.municipality)

@@ -635,7 +635,7 @@ async fn commands_are_idempotent_authorised_and_refused_with_problems() {
     );
 
     // Policy: a school cannot open a case or add participants; the municipality cannot either.
-    let open = json!({"wijk": "Noord", "geopendOp": today(), "gezinsleden": [{"rol": "kind", "voornaam": "A", "achternaam": "B"}]});
+    let open = json!({"wijk": "Leiden-Noord", "geopendOp": today(), "gezinsleden": [{"rol": "kind", "voornaam": "A", "achternaam": "B"}]});
     assert_eq!(
         stack
             .send(&school(), s::OPEN_CASE, &open)
@@ -674,7 +674,7 @@ async fn commands_are_idempotent_authorised_and_refused_with_problems() {
 
     // Invalid input: every field error at once, no personal data in the problem.
     let p = stack
-        .send(&director(), s::OPEN_CASE, &json!({"wijk": "Noord", "geopendOp": today(), "gezinsleden": [{"rol": "ouder", "voornaam": " ", "achternaam": "Geheimnaam"}]}))
+        .send(&director(), s::OPEN_CASE, &json!({"wijk": "Leiden-Noord", "geopendOp": today(), "gezinsleden": [{"rol": "ouder", "voornaam": " ", "achternaam": "Geheimnaam"}]}))
         .await
         .unwrap_err();
     assert_eq!(p.status, 400);
@@ -860,6 +860,11 @@ async fn with_the_privacy_service_an_escalated_family_is_held_logged_and_fully_a
     stack.stop().await;
 }
 
+const NOORD: &str = "Leiden-Noord";
+const ZUID: &str = "Binnenstad-Zuid";
+const OOST: &str = "Morsdistrict";
+const WEST: &str = "Stevenshofdistrict";
+
 async fn planned_case(stack: &Stack, district: &str, opened: u64, adopted: u64) -> Uuid {
     let d = director();
     let a = stack
@@ -892,18 +897,18 @@ async fn planned_case(stack: &Stack, district: &str, opened: u64, adopted: u64) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overdue_reviews_are_flagged_and_the_municipality_sees_suppressed_aggregates_only() {
     let stack = Stack::start().await;
-    // Nine cases in Noord whose plan is 320 days old (review overdue after 10 months), ten in
-    // Zuid with a fresh plan, one each in Oost and West (two small cells: no district total needs
-    // secondary suppression).
+    // Nine cases in Leiden-Noord whose plan is 320 days old (review overdue after 10 months),
+    // ten in Binnenstad-Zuid with a fresh plan, one each in Morsdistrict and Stevenshofdistrict
+    // (two small cells: no district total needs secondary suppression).
     let mut noord = Vec::new();
     for _ in 0..9 {
-        noord.push(planned_case(&stack, "Noord", 340, 320).await);
+        noord.push(planned_case(&stack, NOORD, 340, 320).await);
     }
     for _ in 0..10 {
-        planned_case(&stack, "Zuid", 100, 90).await;
+        planned_case(&stack, ZUID, 100, 90).await;
     }
-    planned_case(&stack, "Oost", 50, 45).await;
-    planned_case(&stack, "West", 50, 45).await;
+    planned_case(&stack, OOST, 50, 45).await;
+    planned_case(&stack, WEST, 50, 45).await;
 
     let load: Caseload = stack
         .query(&director(), s::QUERY_CASELOAD, &json!({}))
@@ -930,14 +935,14 @@ async fn overdue_reviews_are_flagged_and_the_municipality_sees_suppressed_aggreg
         .unwrap();
     let m: Monitor = serde_json::from_value(raw.clone()).unwrap();
     let row = |w: &str| m.wijken.iter().find(|r| r.wijk == w).unwrap().clone();
-    let (n, z, o) = (row("Noord"), row("Zuid"), row("Oost"));
+    let (n, z, o) = (row(NOORD), row(ZUID), row(OOST));
     assert_eq!(n.totaal, Some(9));
     assert_eq!(n.percentage_evaluatie_te_laat, Some(100.0));
     assert_eq!(n.mediaan_dagen_tot_eerste_plan, Some(20));
     assert_eq!(z.totaal, Some(10));
     assert_eq!(z.percentage_evaluatie_te_laat, Some(0.0));
     assert_eq!(z.mediaan_dagen_tot_eerste_plan, Some(10));
-    // Oost is one family: nothing about it is published, and it cannot be recovered.
+    // Morsdistrict is one family: nothing about it is published, and it cannot be recovered.
     assert_eq!(
         (
             o.totaal,
@@ -956,5 +961,81 @@ async fn overdue_reviews_are_flagged_and_the_municipality_sees_suppressed_aggreg
     for c in &noord {
         assert!(!text.contains(&c.to_string()));
     }
+    stack.stop().await;
+}
+
+/// Events in the casework store.
+async fn stored_events(stack: &Stack) -> i64 {
+    let pool = stack.db.pool(kansrijk_casework::SCHEMA).await;
+    sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_case_opens_only_in_a_district_of_the_registry_and_nothing_is_stored_otherwise() {
+    let stack = Stack::start_without_registry().await;
+    let open = |wijk: &str| {
+        json!({"wijk": wijk, "geopendOp": days_ago(1),
+               "gezinsleden": [{"rol": "kind", "voornaam": CHILD, "achternaam": FAMILY}]})
+    };
+    // No registry: fail closed (503), no key, no event.
+    let p = stack
+        .send(&director(), s::OPEN_CASE, &open(NOORD))
+        .await
+        .unwrap_err();
+    assert_eq!(p.status, 503, "{p:?}");
+    assert_eq!(
+        (stack.peer().key_count(), stored_events(&stack).await),
+        (0, 0)
+    );
+
+    start_districts_registry(stack.client.clone()).await;
+    // A district the registry does not know: a 400 field error on `wijk`, with the other field
+    // errors at once.
+    let p = stack
+        .send(&director(), s::OPEN_CASE, &open("Noord"))
+        .await
+        .unwrap_err();
+    assert_eq!(p.status, 400);
+    let codes: Vec<(&str, &str)> = p
+        .invalid_params
+        .iter()
+        .map(|e| (e.name.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(codes, [("wijk", "wijk-onbekend")]);
+    let mut bad = open("Bos en Gasthuisdistrict");
+    bad["geopendOp"] = json!(days_ahead(10));
+    let p = stack
+        .send(&director(), s::OPEN_CASE, &bad)
+        .await
+        .unwrap_err();
+    let names: Vec<&str> = p.invalid_params.iter().map(|e| e.name.as_str()).collect();
+    assert!(
+        names.contains(&"wijk") && names.contains(&"geopendOp"),
+        "{names:?}"
+    );
+    // Another municipality's district is unknown here.
+    let p = stack
+        .send(&director(), s::OPEN_CASE, &open("Voorburg"))
+        .await
+        .unwrap_err();
+    assert_eq!(p.invalid_params[0].code, "wijk-onbekend");
+    assert_eq!(
+        (stack.peer().key_count(), stored_events(&stack).await),
+        (0, 0)
+    );
+
+    // A registry district opens the case, stored in the registry's spelling.
+    let a = stack
+        .send_seen(&director(), s::OPEN_CASE, &open("bos- en gasthuisdistrict"))
+        .await;
+    let view: Value = stack
+        .query_raw(&director(), s::QUERY_CASE, &json!({"casusId": a.stream_id}))
+        .await
+        .unwrap();
+    assert_eq!(view["wijk"], "Bos- en Gasthuisdistrict", "{view}");
+    assert_eq!(stack.peer().key_count(), 1);
     stack.stop().await;
 }

@@ -56,6 +56,35 @@ pub fn target_group_stream(municipality: &str) -> Uuid {
     Uuid::from_u128((0x6b72_6a6b_d06e_8000_8000_u128 << 48) ^ (code & 0xffff_ffff_ffff))
 }
 
+/// The registry's subject of a municipality's districts (`kansrijk.qry.registry.wijken`).
+pub fn districts_subject() -> String {
+    subject::query("registry.wijken")
+}
+
+/// The part of a district in the registry's `registry.wijken` reply this service uses.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct RegistryDistrict {
+    naam: String,
+}
+
+/// What the registry said about a district.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DistrictCheck {
+    /// A district of the municipality, as the registry spells it.
+    Known(String),
+    Unknown,
+    /// The registry did not answer.
+    Unanswered,
+}
+
+/// The registry's spelling of `district` when it is one of `list` (trimmed, ignoring case).
+fn known_district(list: &[RegistryDistrict], district: &str) -> Option<String> {
+    let wanted = district.trim().to_lowercase();
+    list.iter()
+        .find(|d| d.naam.trim().to_lowercase() == wanted)
+        .map(|d| d.naam.clone())
+}
+
 /// Everything the handlers share.
 #[derive(Debug)]
 pub struct Service {
@@ -289,6 +318,30 @@ impl Service {
         }
     }
 
+    /// Asks the registry for the municipality's districts (`registry.wijken`) and looks up
+    /// `district` in them (trimmed, case-insensitively): one lookup per request.
+    async fn check_district(&self, municipality: &str, district: &str) -> DistrictCheck {
+        let answer: Result<Vec<RegistryDistrict>, Problem> = kansrijk_runtime::nats::request(
+            &self.nats,
+            districts_subject(),
+            kansrijk_runtime::nats::request_headers(&self.me, None, None),
+            &serde_json::json!({ "gemeenteCode": municipality }),
+            self.registry_timeout,
+        )
+        .await;
+        match answer {
+            Ok(list) => {
+                known_district(&list, district).map_or(DistrictCheck::Unknown, DistrictCheck::Known)
+            }
+            // The registry answers, but does not know the municipality: it has no districts.
+            Err(p) if p.status == 404 => DistrictCheck::Unknown,
+            Err(p) => {
+                tracing::warn!(status = p.status, "registry of districts did not answer");
+                DistrictCheck::Unanswered
+            }
+        }
+    }
+
     // ---- JGZ ----
 
     pub async fn register(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
@@ -344,6 +397,30 @@ impl Service {
         let registered_on = f
             .optional_date("ingeschrevenOp", &body.ingeschreven_op)
             .map(|d| d.unwrap_or(now));
+        // The district must be one of the registry's (checked before anything is written, and
+        // only for the actor's own municipality: another one is refused below).
+        let mut districts_unanswered = false;
+        let district = match (district, municipality.as_deref()) {
+            (Some(d), Some(m)) if m == req.actor.municipality => {
+                match self.check_district(m, &d).await {
+                    DistrictCheck::Known(name) => Some(name),
+                    DistrictCheck::Unknown => {
+                        f.error(
+                            "wijk",
+                            "wijk-onbekend",
+                            "Deze wijk staat niet in het register van uw gemeente. Kies een wijk \
+                             uit de lijst.",
+                        );
+                        None
+                    }
+                    DistrictCheck::Unanswered => {
+                        districts_unanswered = true;
+                        Some(d)
+                    }
+                }
+            }
+            (d, _) => d,
+        };
         f.finish()?;
         let (
             Some(bsn),
@@ -374,6 +451,13 @@ impl Service {
         }
         if let Some(done) = self.replayed(req.command_id).await? {
             return Ok(done);
+        }
+        if districts_unanswered {
+            // Fail closed: an unchecked district would count in the monitor as a district of
+            // its own (there is no "unchecked" mark on a registration, as there is on a referral).
+            return Err(Problem::unavailable(
+                "Het register van wijken is niet bereikbaar. Probeer het later opnieuw.",
+            ));
         }
         let pseudonym = self.pseudonym(&bsn).await?;
         let child_id = Uuid::new_v4();
@@ -1108,4 +1192,25 @@ pub fn endpoints(svc: &Arc<Service>) -> Endpoints {
         ep(svc, Service::subject_access),
     );
     e
+}
+
+#[cfg(test)]
+mod district_tests {
+    use super::*;
+
+    #[test]
+    fn a_district_is_matched_in_the_registry_spelling() {
+        let list: Vec<RegistryDistrict> = ["Bos- en Gasthuisdistrict", "Leiden-Noord"]
+            .iter()
+            .map(|n| RegistryDistrict {
+                naam: (*n).to_owned(),
+            })
+            .collect();
+        assert_eq!(
+            known_district(&list, " leiden-noord "),
+            Some("Leiden-Noord".to_owned())
+        );
+        assert_eq!(known_district(&list, "Bos en Gasthuisdistrict"), None);
+        assert_eq!(known_district(&[], "Leiden-Noord"), None);
+    }
 }

@@ -73,6 +73,59 @@ async fn registry(client: Client) {
     });
 }
 
+/// The registry's reference data (the migration that seeds it): `(gemeente, wijk)` pairs.
+fn reference_districts() -> Vec<(String, String)> {
+    const SQL: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../gateway/migrations/20002_reference_data.sql"
+    ));
+    let districts = SQL
+        .split("INSERT INTO districts")
+        .nth(1)
+        .expect("the reference data inserts districts");
+    districts
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim().trim_end_matches(',');
+            let inner = l.strip_prefix("('")?.strip_suffix("')")?;
+            let (code, name) = inner.split_once("', '")?;
+            Some((code.to_owned(), name.replace("''", "'")))
+        })
+        .collect()
+}
+
+/// Answers `registry.wijken` as the registry does, from its reference data.
+async fn districts_registry(client: Client) {
+    let reference = reference_districts();
+    assert!(reference.len() > 10, "{reference:?}");
+    let mut sub = client
+        .subscribe(kansrijk_vve_reach::handlers::districts_subject())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    tokio::spawn(async move {
+        while let Some(msg) = sub.next().await {
+            let q: Value = serde_json::from_slice(&msg.payload).unwrap();
+            let code = q["gemeenteCode"].as_str().unwrap_or("").to_owned();
+            let list: Vec<Value> = reference
+                .iter()
+                .filter(|(m, _)| *m == code)
+                .map(|(m, n)| json!({ "gemeente": m, "naam": n }))
+                .collect();
+            let reply: kansrijk_proto::command::Reply<Vec<Value>> = if list.is_empty() {
+                kansrijk_proto::command::Reply::Problem(Problem::not_found("Onbekende gemeente."))
+            } else {
+                kansrijk_proto::command::Reply::Ok(list)
+            };
+            if let Some(to) = msg.reply {
+                let _ = client
+                    .publish(to, serde_json::to_vec(&reply).unwrap().into())
+                    .await;
+            }
+        }
+    });
+}
+
 /// The real privacy service (keys, pseudonyms, access log) for this test's database and NATS.
 async fn start_privacy(
     db: &TestDb,
@@ -117,6 +170,7 @@ async fn jgz_and_childcare_keep_a_sealed_record_over_nats() {
     let shutdown = CancellationToken::new();
     let _privacy = start_privacy(&db, &nats, &shutdown).await;
     registry(client.clone()).await;
+    districts_registry(client.clone()).await;
     let config = kansrijk_vve_reach::Config::local(&db.url, &nats.url());
     let service = tokio::spawn(kansrijk_vve_reach::run(config, shutdown.clone()));
 
@@ -557,7 +611,8 @@ async fn the_demo_data_set_loads_through_the_endpoints_and_loads_again_idempoten
         kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
         shutdown.clone(),
     ));
-    // No registry answers: lenient mode records the referrals as unchecked.
+    // The registry answers for districts only: lenient mode records the referrals as unchecked.
+    districts_registry(client.clone()).await;
     let mut cfg = kansrijk_vve_reach::demo::DemoConfig::leiden(42, Utc::now().date_naive());
     cfg.births_per_year = 120;
     let expected = kansrijk_vve_reach::demo::generate(&cfg);
@@ -588,6 +643,141 @@ async fn the_demo_data_set_loads_through_the_endpoints_and_loads_again_idempoten
     .await
     .unwrap();
     assert_eq!(streams as usize, expected.children.len());
+    shutdown.cancel();
+    service.await.unwrap().unwrap();
+}
+
+/// How many children the service stored: rows of the BSN index and child streams.
+async fn stored_children(db: &TestDb) -> (i64, i64) {
+    let pool = kansrijk_runtime::db::connect(&db.url, "vve", 1)
+        .await
+        .unwrap();
+    let index: i64 = sqlx::query_scalar("SELECT count(*) FROM vve_child_index")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let streams: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT stream_id) FROM events WHERE stream_type = 'kind'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    (index, streams)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_district_must_be_one_of_the_registrys_and_nothing_is_stored_otherwise() {
+    let db = TestDb::new().await;
+    let nats = NatsServer::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let _privacy = start_privacy(&db, &nats, &shutdown).await;
+    let service = tokio::spawn(kansrijk_vve_reach::run(
+        kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
+        shutdown.clone(),
+    ));
+    let birth = Utc::now().date_naive() - Months::new(30);
+    let register = |wijk: &str| {
+        json!({
+            "bsn": "111222333", "voornaam": "Sem", "achternaam": "Wijkmans",
+            "geboortedatum": date(birth), "postcode": "2316 AB", "wijk": wijk, "gemeente": "0546"
+        })
+    };
+    // Wait until the service itself answers (a query that needs no registry).
+    eventually(Duration::from_secs(20), "the service answers", || {
+        let client = client.clone();
+        async move {
+            let r: Result<Value, Problem> = request(
+                &client,
+                api::query_subject(api::queries::TARGET_GROUPS),
+                request_headers(&jgz(), None, None),
+                &json!({}),
+                Duration::from_secs(2),
+            )
+            .await;
+            r.ok()
+        }
+    })
+    .await;
+
+    // No registry: the registration fails closed (503) and nothing is stored.
+    let down = send(
+        &client,
+        &jgz(),
+        commands::REGISTER_CHILD,
+        register("Leiden-Noord"),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(down.status, 503, "{down:?}");
+    assert_eq!(stored_children(&db).await, (0, 0));
+
+    districts_registry(client.clone()).await;
+    // A district the registry does not know (the monitor's old free-text spelling): a 400 field
+    // error on `wijk`, with the other field errors at once, and nothing stored.
+    let unknown = send(
+        &client,
+        &jgz(),
+        commands::REGISTER_CHILD,
+        register("Bos en Gasthuisdistrict"),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(unknown.status, 400);
+    let codes: Vec<(&str, &str)> = unknown
+        .invalid_params
+        .iter()
+        .map(|e| (e.name.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(codes, [("wijk", "wijk-onbekend")]);
+    let mut bad = register("Noord");
+    bad["postcode"] = json!("12");
+    let both = send(&client, &jgz(), commands::REGISTER_CHILD, bad, None)
+        .await
+        .unwrap_err();
+    let names: Vec<&str> = both
+        .invalid_params
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, ["postcode", "wijk"]);
+    // Another municipality's district is unknown here.
+    let theirs = send(
+        &client,
+        &jgz(),
+        commands::REGISTER_CHILD,
+        register("Stompwijk"),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(theirs.invalid_params[0].code, "wijk-onbekend");
+    assert_eq!(stored_children(&db).await, (0, 0));
+
+    // The registry's district is accepted, in the registry's spelling; the same BSN registers
+    // now (no index row was left behind by the refusals).
+    let ok = send(
+        &client,
+        &jgz(),
+        commands::REGISTER_CHILD,
+        register("bos- en gasthuisdistrict"),
+        None,
+    )
+    .await
+    .expect("a registry district is accepted");
+    assert_eq!(stored_children(&db).await, (1, 1));
+    let pool = kansrijk_runtime::db::connect(&db.url, "vve", 1)
+        .await
+        .unwrap();
+    let data: Value =
+        sqlx::query_scalar("SELECT data FROM events WHERE stream_id = $1 ORDER BY version LIMIT 1")
+            .bind(ok.stream_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(data["wijk"], "Bos- en Gasthuisdistrict", "{data}");
     shutdown.cancel();
     service.await.unwrap().unwrap();
 }

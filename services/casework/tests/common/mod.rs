@@ -287,9 +287,66 @@ impl PrivacyPeer {
         .await;
     }
 
+    /// How many subject keys were created.
+    pub fn key_count(&self) -> usize {
+        self.state.lock().unwrap().keys.len()
+    }
+
     pub fn access_log(&self) -> Vec<AccessEntry> {
         self.state.lock().unwrap().access_log.clone()
     }
+}
+
+/// The registry's reference data (the migration that seeds it): `(gemeente, wijk)` pairs.
+pub fn reference_districts() -> Vec<(String, String)> {
+    const SQL: &str = include_str!("../../../gateway/migrations/20002_reference_data.sql");
+    let districts = SQL
+        .split("INSERT INTO districts")
+        .nth(1)
+        .expect("the reference data inserts districts");
+    districts
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim().trim_end_matches(',');
+            let inner = l.strip_prefix("('")?.strip_suffix("')")?;
+            let (code, name) = inner.split_once("', '")?;
+            Some((code.to_owned(), name.replace("''", "'")))
+        })
+        .collect()
+}
+
+/// Answers `kansrijk.qry.registry.wijken` as the registry (served by the gateway) does, from its
+/// reference data: the districts of a municipality, or a 404 for an unknown one.
+pub async fn start_districts_registry(client: Client) {
+    let reference = reference_districts();
+    assert!(reference.len() > 10, "{reference:?}");
+    let mut sub = client
+        .subscribe(kansrijk_casework::handlers::districts_subject())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    tokio::spawn(async move {
+        while let Some(msg) = sub.next().await {
+            let Some(to) = msg.reply.clone() else {
+                continue;
+            };
+            let q: Value = serde_json::from_slice(&msg.payload).unwrap_or_default();
+            let code = q["gemeenteCode"].as_str().unwrap_or("").to_owned();
+            let list: Vec<Value> = reference
+                .iter()
+                .filter(|(m, _)| *m == code)
+                .map(|(m, n)| serde_json::json!({ "gemeente": m, "naam": n }))
+                .collect();
+            let reply: Reply<Vec<Value>> = if list.is_empty() {
+                Reply::Problem(Problem::not_found("Onbekende gemeente."))
+            } else {
+                Reply::Ok(list)
+            };
+            let _ = client
+                .publish(to, serde_json::to_vec(&reply).unwrap().into())
+                .await;
+        }
+    });
 }
 
 fn accepted(stream_id: Uuid) -> Value {
@@ -317,21 +374,27 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// With the privacy peer.
+    /// With the privacy peer and the registry's districts.
     pub async fn start() -> Stack {
-        Self::start_with(false).await
+        Self::start_with(false, true).await
     }
 
-    /// With the real privacy service (`kansrijk_privacy::run`).
+    /// With the real privacy service (`kansrijk_privacy::run`) and the registry's districts.
     pub async fn start_with_privacy_service() -> Stack {
-        Self::start_with(true).await
+        Self::start_with(true, true).await
+    }
+
+    /// With the privacy peer and no registry answering (it can be started later with
+    /// [`start_districts_registry`]).
+    pub async fn start_without_registry() -> Stack {
+        Self::start_with(false, false).await
     }
 
     pub fn peer(&self) -> &PrivacyPeer {
         self.peer.as_ref().expect("a stack with the privacy peer")
     }
 
-    async fn start_with(real_privacy: bool) -> Stack {
+    async fn start_with(real_privacy: bool, registry: bool) -> Stack {
         let nats = NatsServer::start();
         let db = TestDb::new().await;
         let client = async_nats::connect(nats.url()).await.unwrap();
@@ -353,6 +416,9 @@ impl Stack {
             Some(PrivacyPeer::start(client.clone()).await)
         };
 
+        if registry {
+            start_districts_registry(client.clone()).await;
+        }
         let config = Config::local(&db.url, &nats.url());
         let service = tokio::spawn(kansrijk_casework::run(config, shutdown.clone()));
 
