@@ -162,3 +162,162 @@ pub fn problem_to_errors(p: &Problem, fields: &[(&str, &str)], errors: &mut Form
     let order: Vec<&str> = fields.iter().map(|(_, f)| *f).collect();
     errors.order_by(&order);
 }
+
+// ------------------------------------------------------------------------------------------
+// The partner registry (served by the gateway over NATS): what forms offer to choose from.
+
+/// The session's municipality's districts from the registry (`registry.wijken`), sorted.
+pub async fn districts(state: &WebState, session: &Session) -> Result<Vec<String>, Problem> {
+    let list: Vec<Value> = query(
+        state,
+        session,
+        "registry.wijken-raadplegen",
+        &kansrijk_proto::subject::query("registry.wijken"),
+        &json!({ "gemeenteCode": session.municipality }),
+    )
+    .await?;
+    let mut names: Vec<String> = list
+        .iter()
+        .filter_map(|d| d.get("naam").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The district the registry proposes for an address (`registry.wijk-bij-postcode`): `None`
+/// when the registry has no table entry for it. `postcode` is normalised to `1234AB`.
+pub async fn district_for_postcode(
+    state: &WebState,
+    session: &Session,
+    postcode: &str,
+    house_number: Option<u32>,
+) -> Result<Option<String>, Problem> {
+    let postcode: String = postcode
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    let mut body = json!({ "gemeenteCode": session.municipality, "postcode": postcode });
+    if let Some(n) = house_number {
+        body["huisnummer"] = json!(n);
+    }
+    let reply: Value = query(
+        state,
+        session,
+        "registry.wijken-raadplegen",
+        &kansrijk_proto::subject::query("registry.wijk-bij-postcode"),
+        &body,
+    )
+    .await?;
+    Ok(reply
+        .get("wijk")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .filter(|w| !w.is_empty()))
+}
+
+/// One entry of the registry's sociale kaart, as the forms use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryEntry {
+    /// LRK number, BRIN+vestiging, OIN or KvK number.
+    pub id: String,
+    pub name: String,
+    pub district: Option<String>,
+}
+
+/// Searches the sociale kaart (`registry.sociale-kaart`, body as `DirectorySearch`), every
+/// page up to 1000 entries.
+pub async fn directory(
+    state: &WebState,
+    session: &Session,
+    search: &Value,
+) -> Result<Vec<RegistryEntry>, Problem> {
+    let mut out = Vec::new();
+    for page in 1..=10u32 {
+        let mut body = search.clone();
+        body["pagina"] = json!(page);
+        body["paginaGrootte"] = json!(100);
+        let reply: Value = query(
+            state,
+            session,
+            "registry.sociale-kaart-raadplegen",
+            &kansrijk_proto::subject::query("registry.sociale-kaart"),
+            &body,
+        )
+        .await?;
+        let results = reply
+            .get("resultaten")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for r in &results {
+            let text = |f: &str| r.get(f).and_then(Value::as_str).map(str::to_owned);
+            if let (Some(id), Some(name)) = (text("id"), text("naam")) {
+                out.push(RegistryEntry {
+                    id,
+                    name,
+                    district: text("wijk"),
+                });
+            }
+        }
+        let total = reply.get("totaal").and_then(Value::as_u64).unwrap_or(0);
+        if results.len() < 100 || out.len() as u64 >= total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The session's municipality's VVE childcare locations (LRK numbers), optionally of one
+/// district and matching a name.
+pub async fn vve_locations(
+    state: &WebState,
+    session: &Session,
+    district: Option<&str>,
+    name: Option<&str>,
+) -> Result<Vec<RegistryEntry>, Problem> {
+    let mut search = json!({
+        "organisatieType": "kinderopvang",
+        "gemeente": session.municipality,
+        "alleenVve": true,
+    });
+    if let Some(d) = district.filter(|d| !d.trim().is_empty()) {
+        search["wijk"] = json!(d.trim());
+    }
+    if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
+        search["zoekterm"] = json!(n.trim());
+    }
+    let mut list = directory(state, session, &search).await?;
+    list.retain(|e| e.id.len() >= 9 && e.id.bytes().all(|b| b.is_ascii_digit()));
+    list.dedup_by(|a, b| a.id == b.id);
+    Ok(list)
+}
+
+/// Whether `id` is a BRIN number with its vestiging number (`20VF00`).
+pub fn is_brin_vestiging(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 6
+        && b[..2].iter().all(u8::is_ascii_digit)
+        && b[2..4].iter().all(u8::is_ascii_alphabetic)
+        && b[4..].iter().all(u8::is_ascii_digit)
+}
+
+/// The session's municipality's school locations of a sector from the registry:
+/// `basisschool` (primary) or `voortgezet-onderwijs` (secondary).
+pub async fn schools(
+    state: &WebState,
+    session: &Session,
+    organisation_type: &str,
+) -> Result<Vec<RegistryEntry>, Problem> {
+    let mut list = directory(
+        state,
+        session,
+        &json!({ "organisatieType": organisation_type, "gemeente": session.municipality }),
+    )
+    .await?;
+    list.retain(|e| is_brin_vestiging(&e.id));
+    list.dedup_by(|a, b| a.id == b.id);
+    Ok(list)
+}

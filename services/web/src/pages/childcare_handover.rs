@@ -16,7 +16,10 @@ use uuid::Uuid;
 
 use crate::actions::{nest, Action, Input, Kind};
 use crate::call;
-use crate::form::FormData;
+use crate::form::{
+    recorded_school, render_with_choice, school_body, school_choices, ChoiceField, Choices,
+    FormData,
+};
 use crate::layout::{self, badge, error_summary, page, FormErrors, Tone};
 use crate::session::Session;
 use crate::{csrf_refused, take_flash, with_flash, WebState};
@@ -182,18 +185,7 @@ const FILE_ACTIONS: &[Action] = &[
         button: "Inschrijving vastleggen",
         policy: "handover.inschrijving-registreren",
         subject: "kansrijk.cmd.overdracht.inschrijving-registreren",
-        inputs: &[
-            Input::new("in-datum", "Datum", Kind::Date(true), "datum"),
-            Input::new("in-brin", "BRIN-nummer", Kind::Text, "school.brin")
-                .hint("4 tekens, bijvoorbeeld 20VF."),
-            Input::new(
-                "in-vestiging",
-                "Vestigingsnummer",
-                Kind::Text,
-                "school.vestiging",
-            )
-            .hint("2 cijfers, bijvoorbeeld 00."),
-        ],
+        inputs: &[Input::new("in-datum", "Datum", Kind::Date(true), "datum")],
         done: "De school van inschrijving is vastgelegd.",
         secondary: true,
     },
@@ -203,16 +195,7 @@ const FILE_ACTIONS: &[Action] = &[
         button: "Verzenden",
         policy: "handover.dossier-verzenden",
         subject: "kansrijk.cmd.overdracht.dossier-verzenden",
-        inputs: &[
-            Input::new("vz-datum", "Datum", Kind::Date(true), "datum"),
-            Input::new("vz-brin", "BRIN-nummer", Kind::Text, "school.brin"),
-            Input::new(
-                "vz-vestiging",
-                "Vestigingsnummer",
-                Kind::Text,
-                "school.vestiging",
-            ),
-        ],
+        inputs: &[Input::new("vz-datum", "Datum", Kind::Date(true), "datum")],
         done: "Het formulier is verzonden naar de school.",
         secondary: false,
     },
@@ -220,6 +203,25 @@ const FILE_ACTIONS: &[Action] = &[
 
 fn childcare_only(state: &WebState, s: &Session) -> Option<Response> {
     (s.organisation_type != OrganisationType::Kinderopvang).then(|| super::forbidden(state, s))
+}
+
+/// The actions whose school is chosen from the registry: (action key, field id).
+const SCHOOL_CHOICES: &[(&str, &str)] =
+    &[("inschrijving", "in-school"), ("verzenden", "vz-school")];
+
+/// The school field of an action, when it has one.
+fn school_field<'a>(key: &str, schools: &'a Choices, default: &'a str) -> Option<ChoiceField<'a>> {
+    SCHOOL_CHOICES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|&(_, id)| ChoiceField {
+            id,
+            label: "Basisschool",
+            hint: Some("Uit het register van scholen in uw gemeente."),
+            choices: schools,
+            default,
+            position: 1,
+        })
 }
 
 fn st(v: &Value, f: &str) -> String {
@@ -396,6 +398,8 @@ async fn render_file(
     submitted: Option<(&str, &FormData, &FormErrors)>,
 ) -> Markup {
     let file = fetch_file(state, s, &id.to_string()).await;
+    let schools = school_choices(state, s, "basisschool").await;
+    let recorded = file.as_ref().map(recorded_school).unwrap_or_default();
     let errors = submitted.map(|(_, _, e)| e.clone()).unwrap_or_default();
     let heading = "Overdrachtsformulier".to_owned();
     let title = if errors.is_empty() {
@@ -419,7 +423,10 @@ async fn render_file(
                     div class="cards" {
                         @for a in FILE_ACTIONS {
                             @let sub = submitted.filter(|(k, _, _)| *k == a.key).map(|(_, f, e)| (f, e));
-                            (a.render(s, &format!("/kinderopvang/overdracht/{id}/{}", a.key), sub))
+                            @match school_field(a.key, &schools, &recorded) {
+                                Some(choice) => { (render_with_choice(a, s, &format!("/kinderopvang/overdracht/{id}/{}", a.key), sub, choice)) }
+                                None => { (a.render(s, &format!("/kinderopvang/overdracht/{id}/{}", a.key), sub)) }
+                            }
                         }
                     }
                 }
@@ -462,6 +469,20 @@ async fn file_action(
     if let Some(o) = body.as_object_mut() {
         o.insert("dossierId".into(), json!(id));
     }
+    let mut fields = a.field_map();
+    let schools;
+    if SCHOOL_CHOICES.iter().any(|(k, _)| *k == a.key) {
+        schools = school_choices(&state, &s, "basisschool").await;
+        if let Some(choice) = school_field(a.key, &schools, "") {
+            if let (Some(school), Some(o)) =
+                (choice.validate(&f, &mut errors), body.as_object_mut())
+            {
+                o.insert("school".into(), school_body(&school));
+            }
+            fields.push(("school", choice.id));
+            errors.order_by(&fields.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+        }
+    }
     if errors.is_empty() {
         let before = fetch_file(&state, &s, &id.to_string()).await.ok();
         match call::command(&state, &s, a.policy, a.subject, &body, f.command_id()).await {
@@ -476,7 +497,7 @@ async fn file_action(
                 return (jar, Redirect::to(&format!("/kinderopvang/overdracht/{id}")))
                     .into_response();
             }
-            Err(p) => call::problem_to_errors(&p, &a.field_map(), &mut errors),
+            Err(p) => call::problem_to_errors(&p, &fields, &mut errors),
         }
     }
     (

@@ -1,7 +1,7 @@
 //! JGZ (jeugdgezondheidszorg): register a child, issue the VVE indication, refer, record outreach
 //! and parents declining, and the worklist (indicated children not yet placed, most urgent first).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::call;
-use crate::form::FormData;
+use crate::form::{Choices, FormData};
 use crate::layout::{
     self, badge, checkboxes, error_summary, form_guard, page, select, Field, FormErrors, InputKind,
     Tone,
@@ -200,12 +200,55 @@ const REGISTER_FIELDS: &[(&str, &str)] = &[
     ("achternaam", "achternaam"),
     ("geboortedatum", "geboortedatum"),
     ("postcode", "postcode"),
+    ("huisnummer", "huisnummer"),
     ("wijk", "wijk"),
 ];
 
-fn register_form(state: &WebState, s: &Session, f: &FormData, errors: &FormErrors) -> Markup {
+/// The value of the "wijk voorstellen" button of the registration form.
+const PROPOSE_DISTRICT: &str = "wijk-voorstellen";
+
+/// The municipality's districts as choices (a notice when the registry does not answer).
+async fn district_choices(state: &WebState, s: &Session) -> Choices {
+    match call::districts(state, s).await {
+        Ok(list) => Choices::new("Kies de wijk", list.into_iter().map(|d| (d.clone(), d))),
+        Err(_) => Choices::unavailable(
+            "Kies de wijk",
+            "De lijst met wijken is nu niet beschikbaar. Probeer het later opnieuw.",
+        ),
+    }
+}
+
+/// What the "wijk voorstellen" button found.
+enum Proposal {
+    /// The registry's district for the address (preselected).
+    Found(String),
+    /// No table entry for the address: the user chooses.
+    None,
+    /// The registry did not answer.
+    Unavailable,
+}
+
+/// A house number as typed (`12`, `12a`: the number part), for the district proposal only.
+fn house_number(v: &str) -> Option<u32> {
+    let digits: String = v.trim().chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
+fn register_form(
+    state: &WebState,
+    s: &Session,
+    f: &FormData,
+    errors: &FormErrors,
+    districts: &Choices,
+    proposal: Option<&Proposal>,
+) -> Markup {
     let ctx = state.ctx(Some(s), None, "/jgz/kind-inschrijven");
     let command_id = Uuid::new_v4();
+    let district = match proposal {
+        Some(Proposal::Found(d)) => d.clone(),
+        _ => f.get("wijk"),
+    };
+    let district_opts = districts.refs();
     page(
         &ctx,
         if errors.is_empty() {
@@ -225,7 +268,26 @@ fn register_form(state: &WebState, s: &Session, f: &FormData, errors: &FormError
                     (Field::text("achternaam", "Achternaam", &f.get("achternaam")).width("middel").render(errors))
                     (Field::text("geboortedatum", "Geboortedatum", &f.get("geboortedatum")).kind(InputKind::Date).width("kort").render(errors))
                     (Field::text("postcode", "Postcode", &f.get("postcode")).hint("Bijvoorbeeld 2311 AB.").width("kort").render(errors))
-                    (Field::text("wijk", "Wijk", &f.get("wijk")).hint("De wijk waar het kind woont, bijvoorbeeld Stationsdistrict.").width("middel").render(errors))
+                    (Field::text("huisnummer", "Huisnummer", &f.get("huisnummer")).hint("Alleen om de wijk voor te stellen; het huisnummer wordt niet opgeslagen.").width("kort").optional().render(errors))
+                    div class="field" {
+                        button type="submit" name="actie" value=(PROPOSE_DISTRICT) class="button button-secondary" formnovalidate { "Wijk voorstellen bij postcode" }
+                    }
+                    @match proposal {
+                        Some(Proposal::Found(d)) => {
+                            div class="notice" role="status" { p { "Bij deze postcode hoort volgens het register de wijk " strong { (d) } ". Controleer de wijk." } }
+                        }
+                        Some(Proposal::None) => {
+                            div class="notice" role="status" { p { "Het register kent voor deze postcode geen wijk. Kies de wijk zelf." } }
+                        }
+                        Some(Proposal::Unavailable) => {
+                            div class="notice notice-warning" role="status" { p { "Er kon nu geen wijk worden voorgesteld. Kies de wijk zelf." } }
+                        }
+                        None => {}
+                    }
+                    @if let Some(msg) = &districts.unavailable {
+                        p class="notice notice-warning" { (msg) }
+                    }
+                    (select("wijk", "Wijk", Some("De wijk waar het kind woont, uit het register van uw gemeente."), &district_opts, &district, errors))
                     div class="actions" {
                         button type="submit" class="button" { "Inschrijven" }
                         a href="/jgz/werklijst" { "Annuleren" }
@@ -240,7 +302,16 @@ async fn register_page(State(state): State<WebState>, s: Session) -> Response {
     if let Some(r) = jgz_only(&state, &s) {
         return r;
     }
-    register_form(&state, &s, &FormData::default(), &FormErrors::default()).into_response()
+    let districts = district_choices(&state, &s).await;
+    register_form(
+        &state,
+        &s,
+        &FormData::default(),
+        &FormErrors::default(),
+        &districts,
+        None,
+    )
+    .into_response()
 }
 
 fn elfproef(bsn: &str) -> bool {
@@ -271,6 +342,45 @@ async fn register_submit(
     if !s.csrf_ok(&f.csrf()) {
         return csrf_refused(&state, Some(&s));
     }
+    let districts = district_choices(&state, &s).await;
+    if f.get("actie") == PROPOSE_DISTRICT {
+        // "Wijk voorstellen": the registry's district for the postcode, preselected; nothing
+        // is registered.
+        let mut errors = FormErrors::default();
+        let postcode = f.get("postcode");
+        let proposal = if postcode.is_empty() {
+            errors.add(
+                "postcode",
+                "Vul de postcode in om een wijk voor te stellen.",
+            );
+            None
+        } else {
+            Some(
+                match call::district_for_postcode(
+                    &state,
+                    &s,
+                    &postcode,
+                    house_number(&f.get("huisnummer")),
+                )
+                .await
+                {
+                    Ok(Some(d)) if districts.contains(&d) => Proposal::Found(d),
+                    Ok(_) => Proposal::None,
+                    Err(_) => Proposal::Unavailable,
+                },
+            )
+        };
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        return (
+            status,
+            register_form(&state, &s, &f, &errors, &districts, proposal.as_ref()),
+        )
+            .into_response();
+    }
     let mut errors = FormErrors::default();
     let bsn = f.get("bsn");
     if bsn.is_empty() {
@@ -287,11 +397,13 @@ async fn register_submit(
         ("voornaam", "Vul de voornaam in."),
         ("achternaam", "Vul de achternaam in."),
         ("postcode", "Vul de postcode in."),
-        ("wijk", "Vul de wijk in."),
     ] {
         if f.get(field).is_empty() {
             errors.add(field, msg);
         }
+    }
+    if !districts.contains(&f.get("wijk")) {
+        errors.add("wijk", "Kies de wijk waar het kind woont.");
     }
     match chrono::NaiveDate::parse_from_str(&f.get("geboortedatum"), "%Y-%m-%d") {
         Ok(d) if d > chrono::Utc::now().date_naive() => errors.add(
@@ -309,7 +421,7 @@ async fn register_submit(
     if !errors.is_empty() {
         return (
             StatusCode::BAD_REQUEST,
-            register_form(&state, &s, &f, &errors),
+            register_form(&state, &s, &f, &errors, &districts, None),
         )
             .into_response();
     }
@@ -355,7 +467,7 @@ async fn register_submit(
             }
             (
                 StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST),
-                register_form(&state, &s, &f, &errors),
+                register_form(&state, &s, &f, &errors, &districts, None),
             )
                 .into_response()
         }
@@ -407,6 +519,43 @@ async fn criteria(state: &WebState, s: &Session) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The search of the referral form's VVE locations (`?verw-wijk=..&verw-zoek=..`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct ReferralFilter {
+    #[serde(rename = "verw-wijk", default)]
+    district: String,
+    #[serde(rename = "verw-zoek", default)]
+    name: String,
+}
+
+impl ReferralFilter {
+    fn from_form(f: &FormData) -> Self {
+        ReferralFilter {
+            district: f.get("verw-filter-wijk"),
+            name: f.get("verw-filter-zoek"),
+        }
+    }
+
+    /// Whether a location matches: its district (when one is chosen) and the name search (in
+    /// the name or the district, ignoring case).
+    fn matches(&self, e: &call::RegistryEntry) -> bool {
+        let district = e.district.as_deref().unwrap_or("");
+        let wanted = self.name.trim().to_lowercase();
+        (self.district.is_empty() || district.eq_ignore_ascii_case(self.district.trim()))
+            && (wanted.is_empty()
+                || e.name.to_lowercase().contains(&wanted)
+                || district.to_lowercase().contains(&wanted))
+    }
+}
+
+/// The label of a VVE location in the referral form and the referrals table.
+fn location_label(e: &call::RegistryEntry) -> String {
+    match &e.district {
+        Some(d) => format!("{}, {} (LRK {})", e.name, d, e.id),
+        None => format!("{} (LRK {})", e.name, e.id),
+    }
+}
+
 /// Which form of the child page was submitted, with its errors.
 struct Submitted<'a> {
     action: &'a str,
@@ -421,6 +570,7 @@ async fn render_child(
     id: Uuid,
     flash: Option<String>,
     submitted: Option<Submitted<'_>>,
+    filter: &ReferralFilter,
 ) -> Markup {
     let find = |w: &Result<Value, Problem>| {
         w.as_ref().ok().and_then(|w| {
@@ -443,6 +593,31 @@ async fn render_child(
             }
         }
     }
+    // The municipality's VVE locations from the registry, and its districts to search them by.
+    let locations = call::vve_locations(state, s, None, None).await;
+    let districts = call::districts(state, s).await.unwrap_or_default();
+    let mut district_opts: Vec<(&str, &str)> = vec![("", "Alle wijken")];
+    district_opts.extend(districts.iter().map(|d| (d.as_str(), d.as_str())));
+    let shown: Vec<(String, String)> = locations
+        .as_ref()
+        .map(|l| {
+            l.iter()
+                .filter(|e| filter.matches(e))
+                .map(|e| (e.id.clone(), location_label(e)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let shown_opts: Vec<(&str, &str)> = shown
+        .iter()
+        .map(|(v, l)| (v.as_str(), l.as_str()))
+        .collect();
+    let location_name = |lrk: &str| -> String {
+        locations
+            .as_ref()
+            .ok()
+            .and_then(|l| l.iter().find(|e| e.id == lrk))
+            .map_or_else(|| lrk.to_owned(), location_label)
+    };
     let crit = criteria(state, s).await;
     let crit_opts: Vec<(&str, &str)> = crit.iter().map(|(c, d)| (c.as_str(), d.as_str())).collect();
     let empty_form = FormData::default();
@@ -513,9 +688,9 @@ async fn render_child(
                     @if !verw.is_empty() {
                         table {
                             caption { "Verwijzingen" }
-                            thead { tr { th scope="col" { "LRK-nummer" } th scope="col" { "Doorverwezen op" } th scope="col" { "Status" } } }
+                            thead { tr { th scope="col" { "VVE-locatie" } th scope="col" { "Doorverwezen op" } th scope="col" { "Status" } } }
                             tbody { @for v in &verw { tr {
-                                td { (v.get("lrk").and_then(Value::as_str).unwrap_or("")) }
+                                td { (location_name(v.get("lrk").and_then(Value::as_str).unwrap_or(""))) }
                                 td { (layout::date_nl(v.get("doorverwezenOp").and_then(Value::as_str).unwrap_or(""))) }
                                 td { (status_badge(v.get("status").and_then(Value::as_str).unwrap_or(""))) }
                             } } }
@@ -556,10 +731,27 @@ async fn render_child(
                 }
                 div class="card" {
                     h2 id="doorverwijzen" { "Doorverwijzen naar een voorschool" }
+                    form method="get" action={ "/jgz/kind/" (id) "#doorverwijzen" } role="search" aria-label="VVE-locaties zoeken" {
+                        (select("verw-wijk", "Wijk van de locatie", None, &district_opts, &filter.district, &empty_errors))
+                        (Field::text("verw-zoek", "Naam van de locatie", &filter.name).optional().width("middel").render(&empty_errors))
+                        button type="submit" class="button button-secondary" { "Locaties zoeken" }
+                    }
                     form method="post" action=(action_url("doorverwijzen")) novalidate {
                         (form_guard(s, &Uuid::new_v4()))
+                        input type="hidden" name="verw-filter-wijk" value=(filter.district);
+                        input type="hidden" name="verw-filter-zoek" value=(filter.name);
                         (Field::text("verw-datum", "Datum", &value("doorverwijzen", "verw-datum", &today())).kind(InputKind::Date).width("kort").render(f_for("doorverwijzen").1))
-                        (Field::text("verw-locaties", "LRK-nummers van de VVE-locaties", &value("doorverwijzen", "verw-locaties", "")).hint("Eén of meer LRK-nummers van 9 cijfers, gescheiden door een komma.").width("middel").render(f_for("doorverwijzen").1))
+                        @match &locations {
+                            Err(_) => {
+                                p class="notice notice-warning" { "De VVE-locaties uit het register zijn nu niet beschikbaar. Probeer het later opnieuw." }
+                            }
+                            Ok(_) if shown_opts.is_empty() => {
+                                p class="notice" id="verw-locaties" tabindex="-1" { "Het register heeft geen VVE-locaties die bij deze zoekvraag passen. Kies een andere wijk of naam." }
+                            }
+                            Ok(_) => {
+                                (checkboxes("verw-locaties", "VVE-locaties", Some("Kies een of meer VVE-locaties uit het register van uw gemeente."), &shown_opts, &f_for("doorverwijzen").0.all("verw-locaties"), f_for("doorverwijzen").1))
+                            }
+                        }
                         button type="submit" class="button" { "Doorverwijzen" }
                     }
                 }
@@ -609,12 +801,17 @@ async fn child_page(
     s: Session,
     jar: PrivateCookieJar,
     Path(id): Path<Uuid>,
+    Query(filter): Query<ReferralFilter>,
 ) -> Response {
     if let Some(r) = jgz_only(&state, &s) {
         return r;
     }
     let (jar, flash) = take_flash(jar);
-    (jar, render_child(&state, &s, id, flash, None).await).into_response()
+    (
+        jar,
+        render_child(&state, &s, id, flash, None, &filter).await,
+    )
+        .into_response()
 }
 
 fn date_field(f: &FormData, field: &str, errors: &mut FormErrors) -> String {
@@ -671,22 +868,17 @@ async fn child_action(
             }
             "doorverwijzen" => {
                 let datum = date_field(&f, "verw-datum", &mut errors);
-                let locaties: Vec<String> = f
-                    .get("verw-locaties")
-                    .split([',', ' ', ';'])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect();
+                let mut locaties = f.all("verw-locaties");
+                locaties.dedup();
                 if locaties.is_empty() {
-                    errors.add("verw-locaties", "Vul ten minste één LRK-nummer in.");
-                } else if let Some(bad) = locaties
+                    errors.add("verw-locaties", "Kies ten minste één VVE-locatie.");
+                } else if locaties
                     .iter()
-                    .find(|l| l.len() != 9 || !l.chars().all(|c| c.is_ascii_digit()))
+                    .any(|l| !(9..=12).contains(&l.len()) || !l.chars().all(|c| c.is_ascii_digit()))
                 {
                     errors.add(
                         "verw-locaties",
-                        format!("{bad} is geen LRK-nummer: een LRK-nummer bestaat uit 9 cijfers."),
+                        "Kies de VVE-locaties uit de lijst van het register.",
                     );
                 }
                 (
@@ -808,9 +1000,10 @@ async fn child_action(
         form: &f,
         errors: &errors,
     };
+    let filter = ReferralFilter::from_form(&f);
     (
         StatusCode::BAD_REQUEST,
-        render_child(&state, &s, id, None, Some(sub)).await,
+        render_child(&state, &s, id, None, Some(sub), &filter).await,
     )
         .into_response()
 }

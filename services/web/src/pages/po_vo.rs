@@ -15,7 +15,10 @@ use uuid::Uuid;
 
 use crate::actions::{nest, Action, Input, Kind};
 use crate::call;
-use crate::form::FormData;
+use crate::form::{
+    recorded_school, render_with_choice, school_body, school_choices, ChoiceField, Choices,
+    FormData,
+};
 use crate::layout::{self, error_summary, page, FormErrors};
 use crate::pages::childcare_handover::status_badge;
 use crate::session::Session;
@@ -245,16 +248,7 @@ const FILE_ACTIONS: &[Action] = &[
         button: "Inschrijving vastleggen",
         policy: "handover.inschrijving-registreren",
         subject: "kansrijk.cmd.overdracht.inschrijving-registreren",
-        inputs: &[
-            Input::new("pin-datum", "Datum", Kind::Date(true), "datum"),
-            Input::new("pin-brin", "BRIN-nummer", Kind::Text, "school.brin"),
-            Input::new(
-                "pin-vestiging",
-                "Vestigingsnummer",
-                Kind::Text,
-                "school.vestiging",
-            ),
-        ],
+        inputs: &[Input::new("pin-datum", "Datum", Kind::Date(true), "datum")],
         done: "De school van inschrijving is vastgelegd.",
         secondary: true,
     },
@@ -264,16 +258,7 @@ const FILE_ACTIONS: &[Action] = &[
         button: "Verzenden",
         policy: "handover.dossier-verzenden",
         subject: "kansrijk.cmd.overdracht.dossier-verzenden",
-        inputs: &[
-            Input::new("pvz-datum", "Datum", Kind::Date(true), "datum"),
-            Input::new("pvz-brin", "BRIN-nummer", Kind::Text, "school.brin"),
-            Input::new(
-                "pvz-vestiging",
-                "Vestigingsnummer",
-                Kind::Text,
-                "school.vestiging",
-            ),
-        ],
+        inputs: &[Input::new("pvz-datum", "Datum", Kind::Date(true), "datum")],
         done: "Het dossier is verzonden naar de VO-school.",
         secondary: false,
     },
@@ -281,6 +266,25 @@ const FILE_ACTIONS: &[Action] = &[
 
 fn primary_only(state: &WebState, s: &Session) -> Option<Response> {
     (s.organisation_type != OrganisationType::Basisschool).then(|| super::forbidden(state, s))
+}
+
+/// The actions whose school is chosen from the registry: (action key, field id).
+const SCHOOL_CHOICES: &[(&str, &str)] =
+    &[("inschrijving", "pin-school"), ("verzenden", "pvz-school")];
+
+/// The school field of an action, when it has one.
+fn school_field<'a>(key: &str, schools: &'a Choices, default: &'a str) -> Option<ChoiceField<'a>> {
+    SCHOOL_CHOICES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|&(_, id)| ChoiceField {
+            id,
+            label: "VO-school",
+            hint: Some("Uit het register van scholen in uw gemeente."),
+            choices: schools,
+            default,
+            position: 1,
+        })
 }
 
 fn st(v: &Value, f: &str) -> String {
@@ -433,6 +437,8 @@ async fn render_file(
     submitted: Option<(&str, &FormData, &FormErrors)>,
 ) -> Markup {
     let file = fetch_file(state, s, &id.to_string()).await;
+    let schools = school_choices(state, s, "voortgezet-onderwijs").await;
+    let recorded = file.as_ref().map(recorded_school).unwrap_or_default();
     let errors = submitted.map(|(_, _, e)| e.clone()).unwrap_or_default();
     let heading = "Onderwijskundig rapport".to_owned();
     let title = if errors.is_empty() {
@@ -456,7 +462,10 @@ async fn render_file(
                     div class="cards" {
                         @for a in FILE_ACTIONS {
                             @let sub = submitted.filter(|(k, _, _)| *k == a.key).map(|(_, f, e)| (f, e));
-                            (a.render(s, &format!("/school/po-vo/{id}/{}", a.key), sub))
+                            @match school_field(a.key, &schools, &recorded) {
+                                Some(choice) => { (render_with_choice(a, s, &format!("/school/po-vo/{id}/{}", a.key), sub, choice)) }
+                                None => { (a.render(s, &format!("/school/po-vo/{id}/{}", a.key), sub)) }
+                            }
                         }
                     }
                 }
@@ -499,6 +508,20 @@ async fn file_action(
     if let Some(o) = body.as_object_mut() {
         o.insert("dossierId".into(), json!(id));
     }
+    let mut fields = a.field_map();
+    let schools;
+    if SCHOOL_CHOICES.iter().any(|(k, _)| *k == a.key) {
+        schools = school_choices(&state, &s, "voortgezet-onderwijs").await;
+        if let Some(choice) = school_field(a.key, &schools, "") {
+            if let (Some(school), Some(o)) =
+                (choice.validate(&f, &mut errors), body.as_object_mut())
+            {
+                o.insert("school".into(), school_body(&school));
+            }
+            fields.push(("school", choice.id));
+            errors.order_by(&fields.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+        }
+    }
     if errors.is_empty() {
         let before = fetch_file(&state, &s, &id.to_string()).await.ok();
         match call::command(&state, &s, a.policy, a.subject, &body, f.command_id()).await {
@@ -512,7 +535,7 @@ async fn file_action(
                 let jar = with_flash(&state, jar, a.done);
                 return (jar, Redirect::to(&format!("/school/po-vo/{id}"))).into_response();
             }
-            Err(p) => call::problem_to_errors(&p, &a.field_map(), &mut errors),
+            Err(p) => call::problem_to_errors(&p, &fields, &mut errors),
         }
     }
     (

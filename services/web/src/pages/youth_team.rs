@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::actions::{Action, Input, Kind};
 use crate::call;
-use crate::form::FormData;
+use crate::form::{render_with_choice, ChoiceField, Choices, FormData};
 use crate::layout::{self, badge, error_summary, page, FormErrors, Tone};
 use crate::session::Session;
 use crate::{csrf_refused, take_flash, with_flash, WebState};
@@ -63,7 +63,6 @@ const OPEN: Action = Action {
     policy: "casework.casus-openen",
     subject: "kansrijk.cmd.casework.casus-openen",
     inputs: &[
-        Input::new("open-wijk", "Wijk", Kind::Text, "wijk"),
         Input::new("open-datum", "Datum", Kind::Date(true), "geopendOp"),
         Input::new(
             "ouder-voornaam",
@@ -312,6 +311,7 @@ fn caseload_page(
     s: &Session,
     flash: Option<String>,
     data: &Result<Value, Problem>,
+    districts: &Choices,
     submitted: Option<(&FormData, &FormErrors)>,
 ) -> Markup {
     let ctx = state.ctx(Some(s), flash, "/jeugdteam");
@@ -366,9 +366,32 @@ fn caseload_page(
                     }
                 }
             }
-            (OPEN.render(s, "/jeugdteam/casus-openen", submitted))
+            (render_with_choice(&OPEN, s, "/jeugdteam/casus-openen", submitted, district_field(districts)))
         },
     )
+}
+
+/// The district of a new case: one of the municipality's districts in the registry.
+fn district_field(districts: &Choices) -> ChoiceField<'_> {
+    ChoiceField {
+        id: "open-wijk",
+        label: "Wijk",
+        hint: Some("De wijk waar het gezin woont."),
+        choices: districts,
+        default: "",
+        position: 0,
+    }
+}
+
+/// The municipality's districts as choices (a notice when the registry does not answer).
+async fn district_choices(state: &WebState, s: &Session) -> Choices {
+    match call::districts(state, s).await {
+        Ok(list) => Choices::new("Kies de wijk", list.into_iter().map(|d| (d.clone(), d))),
+        Err(_) => Choices::unavailable(
+            "Kies de wijk",
+            "De lijst met wijken is nu niet beschikbaar. Probeer het later opnieuw.",
+        ),
+    }
 }
 
 async fn caseload(State(state): State<WebState>, s: Session, jar: PrivateCookieJar) -> Response {
@@ -377,7 +400,12 @@ async fn caseload(State(state): State<WebState>, s: Session, jar: PrivateCookieJ
     }
     let (jar, flash) = take_flash(jar);
     let data = fetch_caseload(&state, &s).await;
-    (jar, caseload_page(&state, &s, flash, &data, None)).into_response()
+    let districts = district_choices(&state, &s).await;
+    (
+        jar,
+        caseload_page(&state, &s, flash, &data, &districts, None),
+    )
+        .into_response()
 }
 
 async fn open_case(
@@ -393,10 +421,13 @@ async fn open_case(
         return csrf_refused(&state, Some(&s));
     }
     let mut errors = FormErrors::default();
+    let districts = district_choices(&state, &s).await;
+    let district = district_field(&districts).validate(&f, &mut errors);
     let _ = OPEN.validate(&f, &mut errors);
+    errors.order_by(&["open-wijk"]);
     if errors.is_empty() {
         let body = json!({
-            "wijk": f.get("open-wijk"),
+            "wijk": district,
             "geopendOp": f.get("open-datum"),
             "gezinsleden": [
                 { "rol": "ouder", "voornaam": f.get("ouder-voornaam"), "achternaam": f.get("ouder-achternaam") },
@@ -430,7 +461,7 @@ async fn open_case(
     let data = fetch_caseload(&state, &s).await;
     (
         StatusCode::BAD_REQUEST,
-        caseload_page(&state, &s, None, &data, Some((&f, &errors))),
+        caseload_page(&state, &s, None, &data, &districts, Some((&f, &errors))),
     )
         .into_response()
 }
