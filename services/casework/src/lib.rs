@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod erasure;
 pub mod handlers;
