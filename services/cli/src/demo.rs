@@ -22,6 +22,7 @@ use crate::catalog::Service;
 const SEED_LEIDEN: u64 = 2026_0546;
 const SEED_LEIDEN_SECOND_JGZ: u64 = 2026_9001;
 const SEED_LEIDSCHENDAM_VOORBURG: u64 = 2026_1916;
+const SEED_HANDOVER: u64 = 2026_0547;
 
 /// The VVE part of the demo world as of `anchor`: Leiden's JGZ team, the second JGZ organisation
 /// of Leiden, and Leidschendam-Voorburg.
@@ -79,7 +80,40 @@ pub(crate) async fn load(
             vve.children, vve.commands, vve.replayed, vve.locations
         );
     }
+    if running("handover") {
+        let s = spinner("demo data: preschool forms and PO-VO files");
+        let cfg = handover_world(anchor, &vve.placed);
+        let r = kansrijk_handover::demo::load_demo(&client, &cfg, 8)
+            .await
+            .context("loading the handover demo data")?;
+        s.finish_and_clear();
+        println!(
+            "demo data: {} handover files, {} commands ({} already there)",
+            r.files, r.commands, r.replayed
+        );
+    }
     Ok(())
+}
+
+/// The handover part of the demo world: preschool forms of the VVE demo's toddlers placed at De
+/// Boomhut and Het Molentje, and PO-VO files of group 8 pupils.
+pub(crate) fn handover_world(
+    anchor: chrono::NaiveDate,
+    placed: &[kansrijk_vve_reach::demo::PlacedChild],
+) -> kansrijk_handover::demo::DemoConfig {
+    let mut cfg = kansrijk_handover::demo::DemoConfig::leiden(SEED_HANDOVER, anchor);
+    cfg.preschool_children = placed
+        .iter()
+        .filter(|p| cfg.childcare.contains(&p.lrk))
+        .map(|p| kansrijk_handover::demo::PreschoolChild {
+            child_id: p.child_id,
+            given_name: p.given_name.clone(),
+            family_name: p.family_name.clone(),
+            birth_date: p.birth_date,
+            lrk: p.lrk.clone(),
+        })
+        .collect();
+    cfg
 }
 
 #[cfg(test)]
@@ -135,6 +169,33 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The handover demo's senders and receivers are the registry's schools and locations.
+    #[test]
+    fn every_party_of_the_handover_demo_is_in_the_registry() {
+        let cfg = handover_world(anchor(), &[]);
+        let is = |id: &str, t: &str| {
+            DEMO_ORGANISATIONS
+                .iter()
+                .any(|o| o.id == id && o.organisation_type == t && o.municipality == "0546")
+        };
+        for lrk in &cfg.childcare {
+            assert!(is(lrk, "kinderopvang"), "{lrk}");
+        }
+        for school in &cfg.primary_schools {
+            assert!(is(school, "basisschool"), "{school}");
+        }
+        assert!(is(&cfg.secondary_school, "voortgezet-onderwijs"));
+        for file in kansrijk_handover::demo::generate(&cfg).files {
+            assert!(
+                DEMO_ORGANISATIONS.iter().any(|o| o.id == file.sender)
+                    && DEMO_ORGANISATIONS.iter().any(|o| o.id == file.receiver),
+                "{} -> {}",
+                file.sender,
+                file.receiver
+            );
         }
     }
 }

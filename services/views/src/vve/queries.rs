@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::Client;
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use kansrijk_proto::actor::Actor;
 use kansrijk_proto::problem::Problem;
 use kansrijk_proto::sealed::Sealed;
@@ -74,6 +74,33 @@ pub struct Worklist {
     pub peildatum: NaiveDate,
     #[schemars(extend("x-data-category" = "administrative"))]
     pub kinderen: Vec<WorklistChild>,
+    /// Children registered by the organisation, about two years old or older, without a VVE
+    /// indication: due for the assessment at the two-year consultation. Oldest first.
+    #[serde(default)]
+    #[schemars(extend("x-data-category" = "administrative"))]
+    pub te_indiceren: Vec<DueForIndication>,
+}
+
+/// The age from which a registered child without an indication is shown as due for one: the
+/// two-year consultation is planned from 21 months on.
+pub const DUE_FOR_INDICATION_FROM_MONTHS: u32 = 21;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DueForIndication {
+    #[schemars(extend("x-data-category" = "administrative"))]
+    pub kind_id: Uuid,
+    #[schemars(extend("x-data-category" = "identifying"))]
+    pub voornaam: String,
+    #[schemars(extend("x-data-category" = "identifying"))]
+    pub achternaam: String,
+    #[schemars(extend("x-data-category" = "identifying"))]
+    pub geboortedatum: NaiveDate,
+    #[schemars(extend("x-data-category" = "administrative"))]
+    pub wijk: String,
+    /// Age in whole months on the reference date.
+    #[schemars(extend("x-data-category" = "identifying"))]
+    pub leeftijd_maanden: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -495,12 +522,68 @@ impl VveViews {
             });
         }
         out.sort_by_key(|c| (c.dagen_resterend, c.kind_id));
-        self.log_reads(actor, traceparent, &view, out.iter().map(|c| c.kind_id))
-            .await?;
+        let due = self.due_for_indication(actor, today).await?;
+        self.log_reads(
+            actor,
+            traceparent,
+            &view,
+            out.iter()
+                .map(|c| c.kind_id)
+                .chain(due.iter().map(|c| c.kind_id)),
+        )
+        .await?;
         Ok(Worklist {
             peildatum: today,
             kinderen: out,
+            te_indiceren: due,
         })
+    }
+
+    /// The organisation's registered children without an active indication, aged
+    /// [`DUE_FOR_INDICATION_FROM_MONTHS`] or more and still before their fourth birthday.
+    async fn due_for_indication(
+        &self,
+        actor: &Actor,
+        today: NaiveDate,
+    ) -> Result<Vec<DueForIndication>, Problem> {
+        let rows = sqlx::query(
+            "SELECT c.child_id, c.district, c.personal, c.birth_date
+             FROM vve_children c
+             WHERE c.municipality = $1 AND c.jgz_organisation = $2 AND c.moved_on IS NULL
+               AND NOT EXISTS (SELECT 1 FROM vve_indications i
+                               WHERE i.child_id = c.child_id AND i.withdrawn_on IS NULL)",
+        )
+        .bind(&actor.municipality)
+        .bind(&actor.organisation)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal("due for indication"))?;
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .filter_map(|r| r.try_get("child_id").ok())
+            .collect();
+        let keys = self.keys(&ids).await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let id: Uuid = r.try_get("child_id").map_err(internal("row"))?;
+            let Some(key) = keys.get(&id) else { continue };
+            let birth: NaiveDate = open(key, r.try_get("birth_date"))?;
+            let months = whole_months(birth, today);
+            if months < DUE_FOR_INDICATION_FROM_MONTHS || vve::window_end(birth) <= today {
+                continue;
+            }
+            let personal: ChildPersonal = open(key, r.try_get("personal"))?;
+            out.push(DueForIndication {
+                kind_id: id,
+                voornaam: personal.given_name,
+                achternaam: personal.family_name,
+                geboortedatum: birth,
+                wijk: r.try_get("district").map_err(internal("row"))?,
+                leeftijd_maanden: months,
+            });
+        }
+        out.sort_by_key(|c| (c.geboortedatum, c.kind_id));
+        Ok(out)
     }
 
     async fn referrals_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<ReferralOut>>, Problem> {
@@ -981,6 +1064,14 @@ pub fn report(
     }
 }
 
+/// Whole months from `from` to `to` (0 when `to` is earlier).
+fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
+    let months = (to.year() - from.year()) * 12 + to.month() as i32
+        - from.month() as i32
+        - i32::from(to.day() < from.day());
+    u32::try_from(months).unwrap_or(0)
+}
+
 fn referral_out(r: &sqlx::postgres::PgRow) -> Result<ReferralOut, Problem> {
     let placed: bool = r.try_get("placed").map_err(internal("row"))?;
     let accepted: Option<NaiveDate> = r.try_get("accepted_on").map_err(internal("row"))?;
@@ -1071,4 +1162,22 @@ pub fn endpoints(views: &Arc<VveViews>) -> Endpoints {
         }),
     );
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    #[test]
+    fn whole_months_count_only_completed_months() {
+        assert_eq!(whole_months(d(2024, 3, 15), d(2026, 3, 15)), 24);
+        assert_eq!(whole_months(d(2024, 3, 15), d(2026, 3, 14)), 23);
+        assert_eq!(whole_months(d(2024, 12, 31), d(2025, 2, 28)), 1);
+        assert_eq!(whole_months(d(2024, 1, 1), d(2025, 9, 30)), 20);
+        assert_eq!(whole_months(d(2026, 1, 1), d(2025, 1, 1)), 0);
+    }
 }
