@@ -140,7 +140,8 @@ pub enum Phase {
     ParentsViewAdded,
     /// Consent given, not sent yet.
     Consented,
-    /// The parents refused: the form's content is destroyed.
+    /// The parents refused: the form's key is destroyed, so it leaves the outbox (the views drop
+    /// an erased file) and counts only in the municipality's monitor.
     Refused,
     /// Sent, within the confirmation term.
     AwaitingConfirmation,
