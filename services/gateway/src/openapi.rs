@@ -227,41 +227,60 @@ pub fn document_for(routes: &[&Route], public_url: &str, issuer: &str) -> Value 
                     "true als de overzichten de wijziging al tonen.",
                 ),
             ];
-            let mut created = ResponseBuilder::new()
-                .description("Uitgevoerd; de gebeurtenissen zijn vastgelegd.")
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("CommandAccepted")))
-                        .build(),
-                );
-            for (h, d) in headers {
-                created = created.header(
-                    h,
-                    HeaderBuilder::new()
-                        .schema(ObjectBuilder::new().schema_type(Type::String))
-                        .description(Some(d))
-                        .build(),
-                );
-            }
-            op = op
-                .response("201", created.build())
-                .response(
+            if let Some(response) = r.response {
+                // A command that answers with its own result (the registry's import report),
+                // not with `CommandAccepted`.
+                let response_ref = add_schema(&mut schemas, response());
+                op = op.response(
                     "200",
                     ResponseBuilder::new()
-                        .description(
-                            "Herhaling met dezelfde Idempotency-Key: het eerste resultaat.",
-                        )
+                        .description("Uitgevoerd; het resultaat.")
                         .header("API-Version", api_version_header())
                         .content(
                             "application/json",
                             ContentBuilder::new()
-                                .schema(Some(Ref::from_schema_name("CommandAccepted")))
+                                .schema(Some(Ref::from_schema_name(response_ref)))
                                 .build(),
                         )
                         .build(),
-                )
-                .response("409", problem_response("Conflict met de huidige toestand."));
+                );
+            } else {
+                let mut created = ResponseBuilder::new()
+                    .description("Uitgevoerd; de gebeurtenissen zijn vastgelegd.")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("CommandAccepted")))
+                            .build(),
+                    );
+                for (h, d) in headers {
+                    created = created.header(
+                        h,
+                        HeaderBuilder::new()
+                            .schema(ObjectBuilder::new().schema_type(Type::String))
+                            .description(Some(d))
+                            .build(),
+                    );
+                }
+                op = op
+                    .response("201", created.build())
+                    .response(
+                        "200",
+                        ResponseBuilder::new()
+                            .description(
+                                "Herhaling met dezelfde Idempotency-Key: het eerste resultaat.",
+                            )
+                            .header("API-Version", api_version_header())
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("CommandAccepted")))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .response("409", problem_response("Conflict met de huidige toestand."));
+            }
         } else {
             let response_ref = r.response.map(|f| add_schema(&mut schemas, f()));
             op = op.response(

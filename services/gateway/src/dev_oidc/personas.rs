@@ -1,6 +1,7 @@
 //! Named demo personas of the development issuer: at least one per organisation type, a second
 //! organisation of the same type for JGZ, childcare and primary school (for the authorisation
-//! matrix), and a policy advisor of a second municipality (Leidschendam-Voorburg).
+//! matrix), a policy advisor of a second municipality (Leidschendam-Voorburg), and the
+//! municipality's administrator of the partner registry (functioneel beheerder).
 
 use kansrijk_proto::actor::OrganisationType::{self, *};
 use sha2::{Digest, Sha256};
@@ -121,6 +122,15 @@ pub const PERSONAS: &[Persona] = &[
         organisation_name: "Gemeente Leiden (demo)",
         organisation_type: Gemeente,
         role: "beleidsadviseur",
+        municipality: "0546",
+    },
+    Persona {
+        id: "functioneel-beheerder",
+        display_name: "Bram (functioneel beheerder, gemeente Leiden)",
+        organisation: LEIDEN,
+        organisation_name: "Gemeente Leiden (demo)",
+        organisation_type: Gemeente,
+        role: "functioneel-beheerder",
         municipality: "0546",
     },
     Persona {

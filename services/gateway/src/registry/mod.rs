@@ -3,7 +3,10 @@
 //! registration) and schools (BRIN + vestiging). Served as NATS queries
 //! (`kansrijk.qry.registry.<name>`) for the `/v1` API and for other services, e.g. "is LRK X a
 //! registered VVE location" (`registry.vve-locatie`) and "is BRIN+vestiging Y a school"
-//! (`registry.school`).
+//! (`registry.school`), and "which district is this address in" (`registry.wijk-bij-postcode`).
+//! Filled from the real sources (DUO, LRK, the municipality's school list, CBS postcodes) by
+//! [`import::import`], behind `kansrijk registry import`, `POST /v1/registerimports` and the web
+//! UI's "Partnerregister" page.
 
 pub mod import;
 pub mod model;
@@ -12,7 +15,8 @@ pub mod service;
 pub mod store;
 
 pub use import::{
-    import_childcare_csv, import_schools_csv, import_schools_file, ImportReport, RowIssue, Sector,
+    import, import_childcare_csv, import_schools_csv, import_schools_file, ImportError, ImportKind,
+    ImportOptions, ImportReport, IssueKind, RowIssue, Sector,
 };
 pub use seed::seed_demo;
 

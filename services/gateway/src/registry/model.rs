@@ -165,3 +165,47 @@ pub struct OrganisationQuery {
 pub struct DistrictsQuery {
     pub gemeente_code: String,
 }
+
+/// Een bronbestand voor het partnerregister: de inhoud van `POST /v1/registerimports` (en van
+/// `kansrijk.cmd.registry.importeren`). Alleen voor de functioneel beheerder van de eigen gemeente.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterImport {
+    /// `duo-scholen`, `lrk`, `scholenlijst` of `postcodes`.
+    #[serde(rename = "soort")]
+    pub kind: super::import::ImportKind,
+    /// CBS-gemeentecode: de gemeente waarvoor wordt geïmporteerd (de eigen gemeente).
+    #[serde(rename = "gemeenteCode")]
+    pub municipality: String,
+    /// De inhoud van het CSV-bestand als tekst (scheidingsteken `;`, `,` of tab; de kopregel is
+    /// regel 1). Hoogstens ongeveer 1 MB; grotere bestanden met `kansrijk registry import`.
+    #[serde(rename = "bestand")]
+    pub file: String,
+    /// Alleen laten zien wat er zou veranderen; niets opslaan.
+    #[serde(rename = "proefimport", default)]
+    pub dry_run: Option<bool>,
+    /// De goede regels importeren en de gemelde regels overslaan. Zonder deze keuze wordt niets
+    /// geïmporteerd zolang er regels zijn gemeld (400 met elke gemelde regel).
+    #[serde(rename = "foutieveRegelsOverslaan", default)]
+    pub skip_invalid: Option<bool>,
+    /// Bij scholen: `po` of `vo` (standaard: uit de kolommen van het DUO-bestand, `po` bij de
+    /// scholenlijst).
+    #[serde(default)]
+    pub sector: Option<super::import::Sector>,
+}
+
+/// The body of `kansrijk.qry.registry.wijk-bij-postcode`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PostcodeDistrictQuery {
+    pub gemeente_code: String,
+    pub postcode: String,
+    #[serde(default)]
+    pub huisnummer: Option<i64>,
+}
+
+/// De wijk van een adres volgens de postcodetabel; `null` als de tabel het adres niet kent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PostcodeDistrict {
+    pub wijk: Option<String>,
+}

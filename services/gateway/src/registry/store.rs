@@ -308,6 +308,50 @@ pub async fn districts(pool: &PgPool, municipality: &str) -> Result<Vec<District
         .collect())
 }
 
+/// The district of an address (`registry.wijk-bij-postcode`): what the postcode table says, or
+/// `null`; every invalid field at once.
+pub async fn district_by_postcode(
+    pool: &PgPool,
+    q: &PostcodeDistrictQuery,
+) -> Result<PostcodeDistrict, Problem> {
+    let mut errors = Vec::new();
+    if q.gemeente_code.len() != 4 || !q.gemeente_code.bytes().all(|b| b.is_ascii_digit()) {
+        errors.push(FieldError::new(
+            "gemeenteCode",
+            "ongeldig-formaat",
+            "Een CBS-gemeentecode heeft vier cijfers.",
+        ));
+    }
+    let postcode = super::import::normalise_postcode(&q.postcode);
+    if postcode.is_none() {
+        errors.push(FieldError::new(
+            "postcode",
+            "ongeldig-formaat",
+            "Een postcode heeft vier cijfers en twee letters, bijvoorbeeld 2316AB.",
+        ));
+    }
+    let house_number = match q.huisnummer {
+        None => None,
+        Some(n) if (1..=i64::from(i32::MAX)).contains(&n) => Some(n as i32),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "huisnummer",
+                "buiten-bereik",
+                "Een huisnummer is een geheel getal vanaf 1.",
+            ));
+            None
+        }
+    };
+    let Some(postcode) = postcode.filter(|_| errors.is_empty()) else {
+        return Err(Problem::invalid(errors));
+    };
+    let wijk =
+        super::import::district_for_postcode(pool, &q.gemeente_code, &postcode, house_number)
+            .await
+            .map_err(|e| db_error(&e))?;
+    Ok(PostcodeDistrict { wijk })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

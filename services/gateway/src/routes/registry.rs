@@ -1,10 +1,15 @@
 //! Routes of the partner registry (the "sociale kaart"), served over NATS by the gateway process
 //! itself (`kansrijk.qry.registry.*`), so they go through the same machinery as every domain.
 
+use serde_json::json;
+
+use super::HttpMethod::Post;
 use super::{Param, ParamType, Route};
+use crate::registry::import::ImportReport;
 use crate::registry::model::{
-    ChildcareLocationCheck, DirectoryPage, District, Organisation, SchoolCheck,
+    ChildcareLocationCheck, DirectoryPage, District, Organisation, RegisterImport, SchoolCheck,
 };
+use crate::registry::service::{IMPORT_ACTION, IMPORT_NAME, SERVICE};
 
 const TAG: &str = "sociale-kaart";
 
@@ -94,4 +99,33 @@ pub(crate) static ROUTES: &[Route] = &[
         .required()
         .example("0546")])
     .response::<Vec<District>>(),
+    Route::command(
+        Post,
+        "/v1/registerimports",
+        IMPORT_ACTION,
+        SERVICE,
+        IMPORT_NAME,
+    )
+    .tag(TAG)
+    .summary("Het partnerregister vullen uit een bronbestand")
+    .description(
+        "Voor de functioneel beheerder van de eigen gemeente: een CSV-bestand van DUO \
+         (`duo-scholen`), het Landelijk Register Kinderopvang (`lrk`), de scholenlijst van de \
+         gemeente (`scholenlijst`) of de postcodetabel (`postcodes`). Antwoordt 200 met het \
+         verslag: toegevoegd, bijgewerkt, ongewijzigd, overgeslagen, en elke gemelde regel met \
+         het regelnummer en de reden. Zijn er gemelde regels en is `foutieveRegelsOverslaan` niet \
+         gekozen, dan wordt niets geïmporteerd en volgt 400 met elke gemelde regel in \
+         `invalidParams`. Hetzelfde bestand nog eens importeren verandert niets.",
+    )
+    .body::<RegisterImport>()
+    .response::<ImportReport>()
+    .no_view_wait()
+    .example(|| {
+        json!({
+            "soort": "scholenlijst",
+            "gemeenteCode": "0546",
+            "bestand": "brin,schoolnaam,leerlingen,schoolscore_met_drempel,wijk\n20VF,Roomskatholieke Basisschool De Singel,190,524.11,Leiden-Noord\n",
+            "proefimport": true
+        })
+    }),
 ];
