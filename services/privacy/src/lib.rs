@@ -9,10 +9,13 @@
 //! - [`retention`]: the dry-run report and the scheduler.
 //! - [`subject_access`]: AVG art. 15, assembled from every service.
 //! - [`disclosure`]: the disclosure-policy test machinery for views.
+//! - [`demo`]: the privacy officer's demo data (an erasure request held back, a subject-access
+//!   request, access-log entries).
 //! - [`handlers`]: the NATS endpoints.
 
 pub mod access_log;
 pub mod config;
+pub mod demo;
 pub mod disclosure;
 pub mod domain;
 pub mod error;
