@@ -203,6 +203,24 @@ impl HandoverViews {
         Ok(Outbox { dossiers: items })
     }
 
+    /// Whether a sent file's receipt is overdue: flagged by the handover service's scan, or, before
+    /// the scan has run, sent longer ago than the confirmation period and not confirmed.
+    fn receipt_overdue(
+        &self,
+        r: &PgRow,
+        confirmed: Option<chrono::NaiveDate>,
+    ) -> Result<bool, sqlx::Error> {
+        if confirmed.is_some() {
+            return Ok(false);
+        }
+        let sent: Option<chrono::NaiveDate> = r.try_get("sent_on")?;
+        let due = sent.and_then(|s| {
+            s.checked_add_days(chrono::Days::new(u64::from(self.confirm_within_days)))
+        });
+        Ok(r.try_get::<bool, _>("overdue")?
+            || due.is_some_and(|d| d <= chrono::Utc::now().date_naive()))
+    }
+
     fn outbox_item(
         &self,
         r: &PgRow,
@@ -223,9 +241,7 @@ impl HandoverViews {
             opgesteld_op: r.try_get("drafted_on")?,
             verzonden_op: r.try_get("sent_on")?,
             bevestigd_op: r.try_get("confirmed_on")?,
-            bevestiging_uitgebleven: r.try_get::<bool, _>("overdue")?
-                && r.try_get::<Option<chrono::NaiveDate>, _>("confirmed_on")?
-                    .is_none(),
+            bevestiging_uitgebleven: self.receipt_overdue(r, r.try_get("confirmed_on")?)?,
             warme_overdracht_gepland_op: r.try_get("warm_planned_on")?,
             warme_overdracht_gehouden_op: r.try_get("warm_held_on")?,
             positie_leerjaar3: year3.as_deref().and_then(Year3Position::parse),
@@ -270,8 +286,7 @@ impl HandoverViews {
                     afzender: r.try_get("sender")?,
                     verzonden_op: r.try_get("sent_on")?,
                     bevestigd_op: confirmed,
-                    bevestiging_uitgebleven: r.try_get::<bool, _>("overdue")?
-                        && confirmed.is_none(),
+                    bevestiging_uitgebleven: self.receipt_overdue(r, confirmed)?,
                     kind: keys.get(&id).and_then(|k| open::<ChildIdentity>(k, child)),
                 })
             })()
