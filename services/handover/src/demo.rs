@@ -390,8 +390,12 @@ fn school_id(code: &str) -> SchoolId {
 }
 
 /// Generates the demo world (pure: the same config gives the same data).
+///
+/// Each file draws from its own rng, seeded by one draw per file from the seed: a file's command
+/// ids and number of commands do not depend on `today` (nor on which toddlers were supplied), so
+/// loading the world again on a later day appends nothing either.
 pub fn generate(cfg: &DemoConfig) -> DemoData {
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let mut master = StdRng::seed_from_u64(cfg.seed);
     let mut files = Vec::new();
     let mut supplied: Vec<Option<&PreschoolChild>> =
         cfg.preschool_children.iter().map(Some).collect();
@@ -402,6 +406,7 @@ pub fn generate(cfg: &DemoConfig) -> DemoData {
                 phases.extend_from_slice(LOCATION_PHASES);
             }
             for phase in phases {
+                let mut rng = StdRng::seed_from_u64(master.gen());
                 files.push(preschool_file(
                     &mut rng,
                     cfg,
@@ -416,6 +421,7 @@ pub fn generate(cfg: &DemoConfig) -> DemoData {
     for school in &cfg.primary_schools {
         for (phase, n) in SCHOOL_PHASES {
             for _ in 0..*n {
+                let mut rng = StdRng::seed_from_u64(master.gen());
                 files.push(oso_file(&mut rng, cfg, school, *phase));
             }
         }
@@ -508,6 +514,8 @@ fn preschool_file(
     phase: Phase,
     supplied: &mut [Option<&PreschoolChild>],
 ) -> DemoFile {
+    // First, so that the command ids do not depend on what the file holds.
+    let command_seed: u128 = rng.gen();
     let dates = preschool_dates(rng, cfg.today, phase);
     let drafted = dates.drafted;
     let known = supplied
@@ -711,7 +719,7 @@ fn preschool_file(
         receiver: school.into(),
         child_id,
         steps,
-        command_seed: rng.gen(),
+        command_seed,
     }
 }
 
@@ -806,6 +814,7 @@ fn level_at(i: usize) -> AdviceLevel {
 }
 
 fn oso_file(rng: &mut StdRng, cfg: &DemoConfig, school: &str, phase: Phase) -> DemoFile {
+    let command_seed: u128 = rng.gen();
     let offsets = OsoOffsets::draw(rng);
     let po = Party::primary(school, "leerkracht");
     let vo = Party::secondary(&cfg.secondary_school);
@@ -854,7 +863,6 @@ fn oso_file(rng: &mut StdRng, cfg: &DemoConfig, school: &str, phase: Phase) -> D
     };
     let test_name = text(rng, TESTS);
     let parents_agree = rng.gen_bool(0.8);
-    let command_seed: u128 = rng.gen();
 
     let steps_in = |d: &OsoDates| -> Vec<DemoStep> {
         let rank = |p: Phase| p <= phase;
@@ -1438,6 +1446,31 @@ mod tests {
         seeds.sort_unstable();
         seeds.dedup();
         assert_eq!(seeds.len(), a.files.len());
+    }
+
+    /// `kansrijk up` on a later day sends the same command ids, as many per file.
+    #[test]
+    fn command_ids_do_not_depend_on_today() {
+        let ids = |cfg: &DemoConfig| -> Vec<(u128, usize)> {
+            generate(cfg)
+                .files
+                .iter()
+                .map(|f| (f.command_seed, f.steps.len()))
+                .collect()
+        };
+        let first = ids(&DemoConfig::leiden(2026, today()));
+        for t in todays() {
+            assert_eq!(ids(&DemoConfig::leiden(2026, t)), first, "as of {t}");
+            let mut cfg = DemoConfig::leiden(2026, t);
+            cfg.preschool_children = vec![PreschoolChild {
+                child_id: Uuid::from_u128(1),
+                given_name: "Peuter".into(),
+                family_name: "Demo".into(),
+                birth_date: months_before(today(), 44),
+                lrk: "100000002".into(),
+            }];
+            assert_eq!(ids(&cfg), first, "as of {t}, with a toddler supplied");
+        }
     }
 
     #[test]
