@@ -40,13 +40,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
-/// School sector.
+// The doc comments of the wire types are their OpenAPI descriptions, so they are in Dutch.
+
+/// Onderwijssector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Sector {
-    /// Primary school (basisschool).
+    /// Primair onderwijs (basisschool).
     Po,
-    /// Secondary school (voortgezet onderwijs).
+    /// Voortgezet onderwijs.
     Vo,
 }
 
@@ -67,7 +69,7 @@ impl Sector {
     }
 }
 
-/// The kind of source file.
+/// De soort bronbestand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportKind {
@@ -119,7 +121,7 @@ impl fmt::Display for ImportKind {
     }
 }
 
-/// Why a row is reported.
+/// Waarom een regel is gemeld.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum IssueKind {
