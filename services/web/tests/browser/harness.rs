@@ -112,6 +112,9 @@ impl Stack {
         let nats = kansrijk_runtime::nats::connect(&nats_server.url(), "web-test")
             .await
             .expect("nats");
+        // The registry always: the forms choose districts, locations and schools from it, and
+        // the services check districts against it.
+        crate::services::start_registry(&db, &nats, &shutdown).await;
         if services.vve {
             crate::services::start_vve(&db, &nats_server, &nats, &shutdown).await;
         }
@@ -121,6 +124,24 @@ impl Stack {
         if services.handover {
             crate::services::start_handover(&db, &nats_server, &nats, &shutdown).await;
         }
+        // Ready when the registry answers.
+        kansrijk_runtime::testing::eventually(Duration::from_secs(30), "registry", || {
+            let nats = nats.clone();
+            async move {
+                request::<_, Value>(
+                    &nats,
+                    "kansrijk.qry.registry.wijken",
+                    &kansrijk_runtime::identity::service_actor(
+                        "vve",
+                        kansrijk_runtime::config::DEFAULT_OIN,
+                    ),
+                    &json!({ "gemeenteCode": "0546" }),
+                )
+                .await
+                .ok()
+            }
+        })
+        .await;
         // Ready when the privacy service answers.
         kansrijk_runtime::testing::eventually(Duration::from_secs(30), "privacy service", || {
             let nats = nats.clone();

@@ -56,8 +56,8 @@ async fn primary_school_journey() {
     s.assert_text("Het overdrachtsformulier is opgesteld").await;
     s.check("formulier-opgesteld").await;
     // Sending before the parents saw it is refused with the service's reason.
-    s.fill("#vz-brin", "20VF").await;
-    s.fill("#vz-vestiging", "00").await;
+    // The school is chosen from the registry's primary schools.
+    s.select("#vz-school", "20VF00").await;
     s.nav("form[action$='/verzenden'] button[type='submit']")
         .await;
     s.wait_for("#foutmelding").await;
@@ -80,13 +80,17 @@ async fn primary_school_journey() {
     s.assert_text("toestemming van de ouders is vastgelegd")
         .await;
     s.set_value("#in-datum", &day(6)).await;
-    s.fill("#in-brin", "20VF").await;
-    s.fill("#in-vestiging", "00").await;
+    s.select("#in-school", "20VF00").await;
     s.nav("form[action$='/inschrijving'] button[type='submit']")
         .await;
     s.wait_for(".notice-success").await;
-    s.fill("#vz-brin", "20VF").await;
-    s.fill("#vz-vestiging", "00").await;
+    // The enrolment school is preselected for sending.
+    let chosen = s
+        .browser
+        .execute("return document.querySelector('#vz-school').value;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(chosen, serde_json::json!("20VF00"));
     s.nav("form[action$='/verzenden'] button[type='submit']")
         .await;
     s.wait_for(".notice-success").await;
@@ -202,14 +206,22 @@ async fn primary_school_journey() {
         .await;
     s.wait_for(".notice-success").await;
     s.set_value("#pin-datum", &day(25)).await;
-    s.fill("#pin-brin", "99ZZ").await;
-    s.fill("#pin-vestiging", "00").await;
+    // Only the registry's secondary schools are offered.
+    let offered = s
+        .browser
+        .execute(
+            "return Array.from(document.querySelectorAll('#pin-school option')).map(o => o.value).filter(v => v);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(offered, serde_json::json!(["99ZZ00"]));
+    s.select("#pin-school", "99ZZ00").await;
     s.nav("form[action$='/inschrijving'] button[type='submit']")
         .await;
     s.wait_for(".notice-success").await;
     s.set_value("#pvz-datum", &day(20)).await;
-    s.fill("#pvz-brin", "99ZZ").await;
-    s.fill("#pvz-vestiging", "00").await;
+    s.select("#pvz-school", "99ZZ00").await;
     s.nav("form[action$='/verzenden'] button[type='submit']")
         .await;
     s.wait_for(".notice-success").await;

@@ -7,6 +7,56 @@ use kansrijk_runtime::projection::{ProjectionRunner, RunnerConfig};
 use kansrijk_runtime::testing::{NatsServer, TestDb};
 use tokio_util::sync::CancellationToken;
 
+/// The partner registry as the gateway serves it over NATS, with its reference data (the
+/// municipalities' districts) and the demo organisations (childcare locations, schools).
+pub(crate) async fn start_registry(
+    db: &TestDb,
+    nats: &async_nats::Client,
+    shutdown: &CancellationToken,
+) {
+    let pool = kansrijk_gateway::registry::connect(&db.url, 5)
+        .await
+        .expect("registry database");
+    kansrijk_gateway::seed_demo(&pool)
+        .await
+        .expect("demo organisations");
+    tokio::spawn(kansrijk_gateway::registry::service::serve(
+        nats.clone(),
+        pool,
+        shutdown.clone(),
+    ));
+}
+
+/// A stand-in for `kansrijk.qry.registry.wijk-bij-postcode` (same interface) that proposes
+/// `district` for `postcode` and nothing for any other address.
+pub(crate) fn propose_district_for(
+    nats: &async_nats::Client,
+    shutdown: &CancellationToken,
+    postcode: &str,
+    district: &str,
+) {
+    let (postcode, district) = (postcode.to_owned(), district.to_owned());
+    let mut e = kansrijk_runtime::service::Endpoints::new();
+    e.insert(
+        "kansrijk.qry.registry.wijk-bij-postcode".to_owned(),
+        kansrijk_runtime::service::handler(move |req: kansrijk_runtime::service::Request| {
+            let (postcode, district) = (postcode.clone(), district.clone());
+            async move {
+                let q: serde_json::Value = req.json()?;
+                let wijk = (q["postcode"] == postcode.as_str()).then_some(district);
+                Ok(serde_json::json!({ "wijk": wijk }))
+            }
+        }),
+    );
+    tokio::spawn(kansrijk_runtime::service::serve(
+        nats.clone(),
+        "registry-postcode-stand-in",
+        e,
+        4,
+        shutdown.clone(),
+    ));
+}
+
 pub(crate) async fn start_vve(
     db: &TestDb,
     nats_server: &NatsServer,

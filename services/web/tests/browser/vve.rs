@@ -32,20 +32,80 @@ async fn jgz_childcare_and_municipality_journeys() {
     s.check("inschrijven-formulier").await;
     // Every error at once: an invalid BSN (11-proef) and the missing fields.
     s.fill("#bsn", "123456789").await;
-    s.nav("form[action='/jgz/kind-inschrijven'] button[type='submit']")
+    s.nav("form[action='/jgz/kind-inschrijven'] .actions button[type='submit']")
         .await;
     s.wait_for("#foutenoverzicht").await;
     s.assert_text("elfproef").await;
     s.assert_text("Er zijn 6 fouten gevonden").await;
     s.check("inschrijven-fouten").await;
+    // The district is a choice of the registry's districts of Leiden, nothing typed.
+    let offered = s
+        .browser
+        .execute(
+            "return Array.from(document.querySelectorAll('select#wijk option')).map(o => o.value).filter(v => v);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let offered: Vec<String> = serde_json::from_value(offered).unwrap();
+    assert!(
+        offered.contains(&"Bos- en Gasthuisdistrict".to_owned())
+            && offered.contains(&"Binnenstad-Noord".to_owned())
+            && offered.len() == 11,
+        "Leiden's districts from the registry: {offered:?}"
+    );
+    assert!(!offered.contains(&"Voorburg".to_owned()), "{offered:?}");
     s.fill("#bsn", "111222333").await;
     s.fill("#voornaam", "Noa").await;
     s.fill("#achternaam", "Demo").await;
     s.set_value("#geboortedatum", &birth).await;
     s.fill("#postcode", "2311 AB").await;
-    s.fill("#wijk", "Binnenstad-Noord").await;
+    s.fill("#huisnummer", "12").await;
+    // The postcode proposes the district ("wijk voorstellen", a round trip without script).
+    // Until the registry answers `registry.wijk-bij-postcode` itself, a stand-in with the same
+    // interface answers for this one address.
+    let proposer_present = s
+        .request::<_, serde_json::Value>(
+            "kansrijk.qry.registry.wijk-bij-postcode",
+            &crate::harness::officer(),
+            &serde_json::json!({ "gemeenteCode": "0546", "postcode": "2311AB", "huisnummer": 12 }),
+        )
+        .await
+        .map_or_else(|p| p.status != 503, |_| true);
+    if !proposer_present {
+        crate::services::propose_district_for(&s.nats, &s.shutdown, "2311AB", "Binnenstad-Noord");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    s.nav("button[name='actie'][value='wijk-voorstellen']")
+        .await;
+    s.wait_for("select#wijk").await;
+    assert_eq!(
+        s.browser
+            .execute("return document.querySelector('#voornaam').value;", vec![])
+            .await
+            .unwrap(),
+        serde_json::json!("Noa"),
+        "the form keeps what was typed"
+    );
+    if !proposer_present {
+        s.assert_text("hoort volgens het register de wijk Binnenstad-Noord")
+            .await;
+        assert_eq!(
+            s.browser
+                .execute(
+                    "return document.querySelector('select#wijk').value;",
+                    vec![]
+                )
+                .await
+                .unwrap(),
+            serde_json::json!("Binnenstad-Noord"),
+            "the proposal is preselected"
+        );
+    }
+    s.check("wijk-voorgesteld").await;
+    s.select("#wijk", "Binnenstad-Noord").await;
     let submitted = s.form_pairs("form[action='/jgz/kind-inschrijven']").await;
-    s.nav("form[action='/jgz/kind-inschrijven'] button[type='submit']")
+    s.nav("form[action='/jgz/kind-inschrijven'] .actions button[type='submit']")
         .await;
     s.wait_for(".notice-success").await;
     s.assert_text("Het kind is ingeschreven").await;
@@ -82,18 +142,76 @@ async fn jgz_childcare_and_municipality_journeys() {
     s.nav("form[action$='/toeleiding'] button[type='submit']")
         .await;
     s.wait_for(".notice-success").await;
-    s.fill("#verw-locaties", "12345").await;
+    // The referral offers the registry's VVE locations of Leiden (not the location without VVE),
+    // searchable by district and name; nothing is typed.
+    let lrks = |s: &Stack| {
+        let b = s.browser.clone();
+        async move {
+            let v = b
+                .execute(
+                    "return Array.from(document.querySelectorAll(\"input[name='verw-locaties']\")).map(i => i.value);",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            serde_json::from_value::<Vec<String>>(v).unwrap()
+        }
+    };
+    let all = lrks(&s).await;
+    assert!(
+        all.contains(&"100000001".to_owned()) && all.contains(&"100000002".to_owned()),
+        "{all:?}"
+    );
+    assert!(!all.contains(&"100000003".to_owned()), "no VVE: {all:?}");
+    s.assert_text("Peuteropvang De Boomhut (demo), Leiden-Noord (LRK 100000001)")
+        .await;
+    s.select("#verw-wijk", "Morsdistrict").await;
+    s.nav("form[role='search'] button[type='submit']").await;
+    s.wait_for("form[action$='/doorverwijzen']").await;
+    let in_mors = lrks(&s).await;
+    assert!(in_mors.contains(&"100000002".to_owned()), "{in_mors:?}");
+    assert!(!in_mors.contains(&"100000001".to_owned()), "{in_mors:?}");
+    s.select("#verw-wijk", "").await;
+    s.fill("#verw-zoek", "boomhut").await;
+    s.nav("form[role='search'] button[type='submit']").await;
+    s.wait_for("form[action$='/doorverwijzen']").await;
+    assert_eq!(lrks(&s).await, ["100000001"]);
+    s.check("doorverwijzen-zoeken").await;
+    // Nothing chosen: the error sits at the locations.
     s.nav("form[action$='/doorverwijzen'] button[type='submit']")
         .await;
     s.wait_for("#verw-locaties-fout").await;
     s.check("doorverwijzen-fout").await;
-    s.fill("#verw-locaties", "100000001").await;
+    s.click("input[name='verw-locaties'][value='100000001']")
+        .await;
     s.nav("form[action$='/doorverwijzen'] button[type='submit']")
         .await;
     s.wait_for(".notice-success").await;
     s.assert_text("Het kind is doorverwezen").await;
     s.assert_text("100000001").await;
     s.check("doorverwezen").await;
+    // The referral is stored with the chosen location's LRK number.
+    let jgz = kansrijk_proto::actor::Actor {
+        person: "test-nurse".into(),
+        organisation: "00000001000000001001".into(),
+        organisation_type: kansrijk_proto::actor::OrganisationType::Jgz,
+        role: "jeugdverpleegkundige".into(),
+        municipality: "0546".into(),
+        purpose: kansrijk_proto::actor::Purpose::Zorgverlening,
+    };
+    let worklist: serde_json::Value = s
+        .request("kansrijk.qry.vve.werklijst", &jgz, &serde_json::json!({}))
+        .await
+        .expect("the worklist");
+    let noa = worklist["kinderen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["voornaam"] == "Noa")
+        .expect("Noa on the worklist")
+        .clone();
+    assert_eq!(noa["verwijzingen"][0]["lrk"], "100000001", "{noa}");
+    assert_eq!(noa["wijk"], "Binnenstad-Noord", "{noa}");
     s.nav("a[href='/jgz/werklijst']").await;
     s.wait_for("table caption").await;
     s.assert_text("Noa Demo").await;

@@ -23,7 +23,8 @@ async fn youth_team_journey() {
         .await;
     s.wait_for("#foutenoverzicht").await;
     s.check("casus-openen-fouten").await;
-    s.fill("#open-wijk", "Noorderhof").await;
+    // The district is chosen from the registry's districts of the municipality.
+    s.select("#open-wijk", "Leiden-Noord").await;
     s.fill("#ouder-voornaam", "Sara").await;
     s.fill("#ouder-achternaam", "Demo").await;
     s.fill("#kind-voornaam", "Milan").await;
