@@ -14,6 +14,7 @@ mod bench;
 mod catalog;
 mod demo;
 mod keys;
+mod registry;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -107,6 +108,11 @@ enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+    /// The partner registry: import DUO, LRK, school list and CBS postcode files.
+    Registry {
+        #[command(subcommand)]
+        command: registry::RegistryCommand,
+    },
 }
 
 #[tokio::main]
@@ -142,6 +148,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Probe { url } => probe(&url).await,
         Command::Bench { command } => bench::run(&cli.conn, command).await,
         Command::Keys { command } => keys::run(&command),
+        Command::Registry { command } => registry::run(&cli.conn, command).await,
     }
 }
 

@@ -869,7 +869,12 @@ pub fn parse_duo(content: &[u8], municipality: &str) -> Result<Parsed<SchoolRow>
                 house_number: leading_number(number),
             });
         } else {
-            let key = format!("{brin}{raw_vestiging}");
+            // DUO writes the vestiging with or without its BRIN.
+            let key = if raw_vestiging.starts_with(&brin) {
+                raw_vestiging.clone()
+            } else {
+                format!("{brin}{raw_vestiging}")
+            };
             reject(&mut bad, line, key.trim(), &name, reasons);
         }
     });
