@@ -23,6 +23,7 @@ const SEED_LEIDEN: u64 = 2026_0546;
 const SEED_LEIDEN_SECOND_JGZ: u64 = 2026_9001;
 const SEED_LEIDSCHENDAM_VOORBURG: u64 = 2026_1916;
 const SEED_HANDOVER: u64 = 2026_0547;
+const SEED_CASEWORK: u64 = 2026_0548;
 
 /// The VVE part of the demo world as of `anchor`: Leiden's JGZ team, the second JGZ organisation
 /// of Leiden, and Leidschendam-Voorburg.
@@ -92,7 +93,40 @@ pub(crate) async fn load(
             r.files, r.commands, r.replayed
         );
     }
+    if running("casework") {
+        let s = spinner("demo data: family cases");
+        let r = kansrijk_casework::demo::load_demo(&client, &casework_world(anchor), 4)
+            .await
+            .context("loading the casework demo data")?;
+        s.finish_and_clear();
+        println!(
+            "demo data: {} family cases, {} commands ({} already there)",
+            r.cases, r.commands, r.replayed
+        );
+    }
+    if running("privacy") && !vve.child_ids.is_empty() {
+        // Subjects that no other part of the demo works on: the privacy officer's requests (a
+        // legal hold, an erasure it refuses, a subject-access request) concern them.
+        let in_handover: Vec<uuid::Uuid> = vve.placed.iter().map(|p| p.child_id).collect();
+        let subjects: Vec<uuid::Uuid> = vve
+            .child_ids
+            .iter()
+            .filter(|id| !in_handover.contains(id))
+            .copied()
+            .collect();
+        let n = kansrijk_privacy::demo::load_demo(&client, &subjects, anchor)
+            .await
+            .context("loading the privacy officer's demo data")?;
+        println!("demo data: {n} requests of the privacy officer");
+    }
     Ok(())
+}
+
+/// The casework part of the demo world: the regisseur's family cases.
+pub(crate) fn casework_world(anchor: chrono::NaiveDate) -> kansrijk_casework::demo::DemoConfig {
+    let mut cfg = kansrijk_casework::demo::DemoConfig::leiden(SEED_CASEWORK, anchor);
+    cfg.director_person = kansrijk_gateway::dev_oidc::pseudonym("regisseur");
+    cfg
 }
 
 /// The handover part of the demo world: preschool forms of the VVE demo's toddlers placed at De
@@ -195,6 +229,33 @@ mod tests {
                 "{} -> {}",
                 file.sender,
                 file.receiver
+            );
+        }
+    }
+
+    /// The demo's people are the development issuer's personas.
+    #[test]
+    fn the_demo_acts_as_the_personas() {
+        assert_eq!(
+            kansrijk_privacy::demo::officer().person,
+            kansrijk_gateway::dev_oidc::pseudonym("privacyfunctionaris")
+        );
+        let cfg = casework_world(anchor());
+        assert_eq!(
+            cfg.director_person,
+            kansrijk_casework::demo::REGISSEUR_PERSON
+        );
+        for (id, t) in [
+            (cfg.youth_team.as_str(), "jeugdteam"),
+            (cfg.jgz.as_str(), "jgz"),
+            (cfg.primary_school.as_str(), "basisschool"),
+            (cfg.childcare.as_str(), "kinderopvang"),
+        ] {
+            assert!(
+                DEMO_ORGANISATIONS
+                    .iter()
+                    .any(|o| o.id == id && o.organisation_type == t),
+                "{id}"
             );
         }
     }

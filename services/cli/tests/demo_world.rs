@@ -178,6 +178,13 @@ const SCREENS: &[FirstScreen] = &[
         record: Some("a[href^='/school/dossier/']"),
     },
     FirstScreen {
+        persona: "regisseur",
+        path: "/jeugdteam",
+        texts: &["Mijn caseload"],
+        min_rows: 5,
+        record: Some("a[href^='/jeugdteam/casus/']"),
+    },
+    FirstScreen {
         persona: "beleidsadviseur",
         path: "/gemeente",
         texts: &["VVE-monitor", "Bereik over de kwartalen", "Per wijk"],

@@ -141,6 +141,32 @@ pub async fn request<B: Serialize, T: DeserializeOwned>(
     reply.into_result()
 }
 
+/// [`request`] for a command with a command id, retried as a client should: on 503 (the service,
+/// or one it needs, is not available) and 504 (no answer in time), with the same headers (so the
+/// same command id), up to `attempts` times with a growing pause. Any other answer is final.
+pub async fn request_retrying<B: Serialize, T: DeserializeOwned>(
+    client: &Client,
+    subject: String,
+    headers: HeaderMap,
+    body: &B,
+    timeout: Duration,
+    attempts: u32,
+) -> Result<T, Problem> {
+    let mut pause = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match request(client, subject.clone(), headers.clone(), body, timeout).await {
+            Err(p) if (p.status == 503 || p.status == 504) && attempt < attempts => {
+                tracing::debug!(status = p.status, attempt, "retrying a request");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(3));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Encodes a reply for `respond`.
 pub fn encode_reply<T: Serialize>(reply: &Reply<T>) -> bytes::Bytes {
     serde_json::to_vec(reply)

@@ -998,6 +998,8 @@ fn actor(cfg: &DemoConfig, sender: &Sender) -> Actor {
     }
 }
 
+/// Sends one demo command, retried with the same command id while the service (or the registry or
+/// privacy service it asks) is briefly unavailable.
 async fn send(
     client: &Client,
     who: &Actor,
@@ -1005,12 +1007,13 @@ async fn send(
     body: &Value,
     id: Uuid,
 ) -> Result<CommandAccepted, Problem> {
-    kansrijk_runtime::nats::request(
+    kansrijk_runtime::nats::request_retrying(
         client,
         api::command_subject(name),
         kansrijk_runtime::nats::request_headers(who, Some(id), None),
         body,
         Duration::from_secs(30),
+        8,
     )
     .await
 }
