@@ -60,6 +60,16 @@ pub fn navigation(t: OrganisationType) -> &'static [(&'static str, &'static str)
     }
 }
 
+/// The navigation of one user: the group's, plus the partner registry for the municipality's
+/// administrator (functioneel beheerder).
+pub fn navigation_for(s: &Session) -> Vec<(&'static str, &'static str)> {
+    let mut nav = navigation(s.organisation_type).to_vec();
+    if s.organisation_type == OrganisationType::Gemeente && s.role == "functioneel-beheerder" {
+        nav.push((crate::pages::registry::PATH, "Partnerregister"));
+    }
+    nav
+}
+
 /// The start page of a user group.
 pub fn home_of(t: OrganisationType) -> &'static str {
     navigation(t).first().map(|(p, _)| *p).unwrap_or("/")
@@ -110,7 +120,8 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                     @if let Some(s) = &ctx.session {
                         nav class="main-nav" aria-label="Hoofdmenu" {
                             ul {
-                                @let nav = navigation(s.organisation_type);
+                                @let nav = navigation_for(s);
+                                @let nav = nav.as_slice();
                                 @let current = nav.iter().map(|(h, _)| *h)
                                     .filter(|h| ctx.path == *h || ctx.path.starts_with(&format!("{h}/")))
                                     .max_by_key(|h| h.len());

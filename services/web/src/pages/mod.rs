@@ -13,6 +13,7 @@ pub mod jgz;
 pub mod municipality;
 pub mod po_vo;
 pub mod privacy;
+pub mod registry;
 pub mod school;
 pub mod youth_team;
 
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<WebState> {
         .merge(school::router())
         .merge(po_vo::router())
         .merge(youth_team::router())
+        .merge(registry::router())
 }
 
 /// The answer when a user opens a screen of another user group.
