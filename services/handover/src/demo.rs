@@ -1223,13 +1223,15 @@ async fn send(
         .await;
         match r {
             Err(p)
-                if attempt < 5
+                if attempt < 8
                     && (p.status == 503
                         || p.status == 504
                         || p.code.as_deref() == Some("versieconflict")) =>
             {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                tracing::debug!(status = p.status, attempt, "demo command retried");
+                tokio::time::sleep(Duration::from_millis((250 * u64::from(attempt)).min(2000)))
+                    .await;
             }
             other => return other,
         }
@@ -1271,9 +1273,11 @@ pub async fn load_demo(
             .await
             .map_err(|p| {
                 anyhow::anyhow!(
-                    "{subject} refused: {} {:?} {:?}",
+                    "{subject} (step {i} of a {:?} file) refused: {} {:?} {:?} {:?}",
+                    f.phase,
                     p.status,
                     p.code,
+                    p.detail,
                     p.invalid_params
                 )
             })?;

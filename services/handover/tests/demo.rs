@@ -37,7 +37,9 @@ async fn the_demo_world_loads_and_a_second_load_appends_nothing() {
     let cfg = DemoConfig::leiden(2026, Utc::now().date_naive());
     let data = generate(&cfg);
 
-    let first = load_demo(&st.client, &cfg, 8).await.unwrap();
+    let first = load_demo(&st.client, &cfg, 8)
+        .await
+        .unwrap_or_else(|e| panic!("the first load: {e:#}"));
     assert_eq!(
         first,
         DemoReport {
@@ -67,7 +69,9 @@ async fn the_demo_world_loads_and_a_second_load_appends_nothing() {
     let (events, files) = count().await;
     assert_eq!(files as usize, data.files.len());
 
-    let second = load_demo(&st.client, &cfg, 8).await.unwrap();
+    let second = load_demo(&st.client, &cfg, 8)
+        .await
+        .unwrap_or_else(|e| panic!("the second load: {e:#}"));
     assert_eq!(second.commands, first.commands);
     assert_eq!(second.replayed, second.commands, "{second:?}");
     assert_eq!(count().await, (events, files), "the second load appended");
