@@ -323,7 +323,7 @@ async fn register_child(stack: &Stack, bsn: &str) -> Uuid {
                 "achternaam": "Kind",
                 "geboortedatum": "2023-01-15",
                 "postcode": "2311 AB",
-                "wijk": "Binnenstad",
+                "wijk": "Binnenstad-Noord",
                 "gemeente": "0546",
             }),
             None,

@@ -261,7 +261,7 @@ async fn malformed_messages_to_every_endpoint_get_a_problem_and_change_nothing()
             "achternaam": "Kind",
             "geboortedatum": "2023-01-15",
             "postcode": "2311 AB",
-            "wijk": "Binnenstad",
+            "wijk": "Binnenstad-Noord",
             "gemeente": "0546",
         }),
         None,

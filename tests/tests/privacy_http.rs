@@ -31,7 +31,7 @@ async fn erasure_over_http_removes_the_child_everywhere() {
                 &json!({
                     "bsn": bsn, "voornaam": name, "achternaam": "Privacytest",
                     "geboortedatum": birth.to_string(), "postcode": "2311 AB",
-                    "wijk": "Noord", "gemeente": "0546",
+                    "wijk": "Leiden-Noord", "gemeente": "0546",
                 }),
                 None,
             )

@@ -32,7 +32,7 @@ async fn commands_succeed_while_the_views_are_down_and_the_views_catch_up() {
             &json!({
                 "bsn": "999990019", "voornaam": "Later", "achternaam": "Zichtbaar",
                 "geboortedatum": (today - Days::new(3 * 365)).to_string(),
-                "postcode": "2311 AB", "wijk": "Noord", "gemeente": "0546",
+                "postcode": "2311 AB", "wijk": "Leiden-Noord", "gemeente": "0546",
             }),
             None,
         )

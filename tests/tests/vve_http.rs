@@ -172,7 +172,7 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
                 "achternaam": "Invoer",
                 "geboortedatum": "2099-01-01",
                 "postcode": "0000",
-                "wijk": "Noord",
+                "wijk": "Binnenstad-Noord",
                 "gemeente": "0546",
             }),
             None,
@@ -197,14 +197,14 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
     // --- Noord (JGZ A): 4 reached with 16 hours at location A, 3 declined, 1 withdrawn -----
     let mut noord_placed = Vec::new();
     for n in 0..4 {
-        let kind = indicated_child(&jgz_a, &s, n, "Noord").await;
+        let kind = indicated_child(&jgz_a, &s, n, "Binnenstad-Noord").await;
         let referral = refer(&jgz_a, &s, kind, CHILDCARE_A).await;
         let placement = place(&childcare_a, &s, kind, referral, 16).await;
         noord_placed.push((kind, placement));
     }
     let mut noord_declined = Vec::new();
     for n in 4..7 {
-        let kind = indicated_child(&jgz_a, &s, n, "Noord").await;
+        let kind = indicated_child(&jgz_a, &s, n, "Binnenstad-Noord").await;
         jgz_a
             .post(
                 &format!("/v1/kinderen/{kind}/afzien-meldingen"),
@@ -215,7 +215,7 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
             .unwrap();
         noord_declined.push(kind);
     }
-    let withdrawn = indicated_child(&jgz_a, &s, 7, "Noord").await;
+    let withdrawn = indicated_child(&jgz_a, &s, 7, "Binnenstad-Noord").await;
     jgz_a
         .post(
             &format!("/v1/kinderen/{withdrawn}/indicatie-intrekkingen"),
@@ -227,11 +227,11 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
 
     // --- Zuid (JGZ B): 4 reached at location B, 1 moved away, 3 referrals pending ---------
     for n in 10..14 {
-        let kind = indicated_child(&jgz_b, &s, n, "Zuid").await;
+        let kind = indicated_child(&jgz_b, &s, n, "Binnenstad-Zuid").await;
         let referral = refer(&jgz_b, &s, kind, CHILDCARE_B).await;
         place(&childcare_b, &s, kind, referral, 16).await;
     }
-    let moved = indicated_child(&jgz_b, &s, 14, "Zuid").await;
+    let moved = indicated_child(&jgz_b, &s, 14, "Binnenstad-Zuid").await;
     jgz_b
         .post(
             &format!("/v1/kinderen/{moved}/verhuizingen"),
@@ -242,7 +242,7 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
         .unwrap();
     let mut zuid_referred = Vec::new();
     for n in 15..18 {
-        let kind = indicated_child(&jgz_b, &s, n, "Zuid").await;
+        let kind = indicated_child(&jgz_b, &s, n, "Binnenstad-Zuid").await;
         let referral = refer(&jgz_b, &s, kind, CHILDCARE_B).await;
         zuid_referred.push((kind, referral));
     }
@@ -251,7 +251,7 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
     let key = Uuid::new_v4();
     let body = json!({
         "bsn": bsn(50), "voornaam": "Herhaal", "achternaam": "Verzoek",
-        "geboortedatum": s.birth.to_string(), "postcode": "2312 CD", "wijk": "Buiten",
+        "geboortedatum": s.birth.to_string(), "postcode": "2312 CD", "wijk": "Stationsdistrict",
         "gemeente": "0546",
     });
     let first = jgz_a.post("/v1/kinderen", &body, Some(key)).await.unwrap();
@@ -299,7 +299,7 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
     );
 
     // --- Read-your-writes: right after the command, the worklist shows it ---------------
-    let fresh = indicated_child(&jgz_b, &s, 19, "Zuid").await;
+    let fresh = indicated_child(&jgz_b, &s, 19, "Binnenstad-Zuid").await;
     let outreach = jgz_b
         .post(
             &format!("/v1/kinderen/{fresh}/toeleidingspogingen"),
@@ -397,6 +397,7 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
     // withdrawn ones do not count; the moved child moved inside the quarter so it counts as
     // "verhuisd"). Columns: >=16h, <16h, verhuisd, ouders zien af, wachtlijst, verwijzing
     // loopt, onbereikbaar, toeleiding loopt, nog niet benaderd.
+    // (Noord is the registry's Binnenstad-Noord, Zuid its Binnenstad-Zuid.)
     //   Noord: [4,0,0,3,0,0,0,0,0] = 7
     //   Zuid:  [4,0,1,0,0,3,0,0,0] = 8
     //   total: [8,0,1,3,0,3,0,0,0] = 15
@@ -430,7 +431,10 @@ async fn quarterly_figures_worklists_and_api_rules_over_http() {
     assert_eq!(report.mediaan_dagen_indicatie_tot_plaatsing, Some(20.0));
 
     let w = &report.per_wijk;
-    assert_eq!(w.rijen, vec!["Noord".to_owned(), "Zuid".to_owned()]);
+    assert_eq!(
+        w.rijen,
+        vec!["Binnenstad-Noord".to_owned(), "Binnenstad-Zuid".to_owned()]
+    );
     let n = None;
     assert_eq!(
         w.cellen,
