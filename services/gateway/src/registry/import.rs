@@ -828,7 +828,9 @@ pub fn parse_duo(content: &[u8], municipality: &str) -> Result<Parsed<SchoolRow>
             reasons.push("BRIN-nummer ongeldig (verwacht twee cijfers en twee letters)".into());
         }
         let vestiging = match raw_vestiging.len() {
-            6 if raw_vestiging.starts_with(&brin) => raw_vestiging[4..].to_owned(),
+            6 if raw_vestiging.is_ascii() && raw_vestiging.starts_with(&brin) => {
+                raw_vestiging[4..].to_owned()
+            }
             1 => format!("0{raw_vestiging}"),
             _ => raw_vestiging.clone(),
         };
@@ -1723,6 +1725,50 @@ async fn apply_postcodes(
         .await?;
     }
     Ok(())
+}
+
+/// A parsed school list in the shape of the first import (kept for callers of
+/// [`parse_schools`]): valid rows, rejected rows, conflicting ("ambiguous") rows.
+#[derive(Debug, Default)]
+pub struct ParsedSchools {
+    pub rows: usize,
+    pub valid: Vec<SchoolRow>,
+    pub rejected: Vec<RowIssue>,
+    pub ambiguous: Vec<RowIssue>,
+    pub notes: Vec<String>,
+}
+
+/// Parses a school list (see [`parse_school_list`]).
+pub fn parse_schools(mut input: impl std::io::Read) -> anyhow::Result<ParsedSchools> {
+    let mut content = Vec::new();
+    input.read_to_end(&mut content)?;
+    let p = parse_school_list(&content)?;
+    let (ambiguous, rejected) = p
+        .issues
+        .into_iter()
+        .partition(|i| i.kind == IssueKind::Conflict);
+    Ok(ParsedSchools {
+        rows: p.rows,
+        valid: p.valid,
+        rejected,
+        ambiguous,
+        notes: p.notes,
+    })
+}
+
+/// A parsed childcare file: rows read, valid rows, rejected rows, conflicting rows.
+pub type ParsedChildcare = (usize, Vec<ChildcareRow>, Vec<RowIssue>, Vec<RowIssue>);
+
+/// Parses a childcare file without a municipality column (see [`parse_lrk`]).
+pub fn parse_childcare(mut input: impl std::io::Read) -> anyhow::Result<ParsedChildcare> {
+    let mut content = Vec::new();
+    input.read_to_end(&mut content)?;
+    let p = parse_lrk(&content, "0000", "")?;
+    let (ambiguous, rejected) = p
+        .issues
+        .into_iter()
+        .partition(|i| i.kind == IssueKind::Conflict);
+    Ok((p.rows, p.valid, rejected, ambiguous))
 }
 
 /// Imports a school list (`scholenlijst`) for `municipality`, importing the valid rows.
