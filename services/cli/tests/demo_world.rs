@@ -124,6 +124,7 @@ const SCREENS: &[FirstScreen] = &[
             "Geaccepteerd",
             "Ouders zien af",
             "Onbereikbaar",
+            "Te indiceren: ",
         ],
         min_rows: 20,
         record: Some("a[href^='/jgz/kind/']"),

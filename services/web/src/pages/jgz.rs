@@ -184,11 +184,51 @@ async fn worklist_page(
                             }
                         }
                     }
+                    (due_for_indication(w))
                 }
             }
         },
     );
     (jar, markup).into_response()
+}
+
+/// The worklist's second part: registered children about two years old without an indication.
+fn due_for_indication(w: &Value) -> Markup {
+    let due = w
+        .get("teIndiceren")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    html! {
+        h2 id="te-indiceren" { "Te indiceren" }
+        p { "Ingeschreven kinderen van 21 maanden of ouder zonder VVE-indicatie: beoordeel bij het consult rond 2 jaar of het kind tot de doelgroep hoort." }
+        @if due.is_empty() {
+            div class="card" { p { "Er zijn geen kinderen die op een indicatie wachten." } }
+        } @else {
+            div class="table-wrap" tabindex="0" role="region" aria-label="Tabel te indiceren, horizontaal te scrollen" {
+                table {
+                    caption { "Te indiceren: " (layout::plural(due.len(), "kind", "kinderen")) }
+                    thead { tr {
+                        th scope="col" { "Kind" }
+                        th scope="col" { "Geboortedatum" }
+                        th scope="col" { "Wijk" }
+                        th scope="col" class="num" { "Leeftijd (maanden)" }
+                    } }
+                    tbody {
+                        @for k in &due {
+                            @let st = |f: &str| k.get(f).and_then(Value::as_str).unwrap_or("").to_owned();
+                            tr {
+                                th scope="row" { a href={ "/jgz/kind/" (st("kindId")) "#indiceren" } { (st("voornaam")) " " (st("achternaam")) } }
+                                td { (layout::date_nl(&st("geboortedatum"))) }
+                                td { (st("wijk")) }
+                                td class="num" { (k.get("leeftijdMaanden").and_then(Value::as_u64).unwrap_or(0)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------------------
