@@ -91,6 +91,8 @@ pub(crate) static RULES: &[Rule] = &[
     },
 ];
 
+pub(crate) static DISCLOSURES: &[Disclosure] = &[];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +136,3 @@ mod tests {
         assert_eq!(wijken.roles, postcode.roles);
     }
 }
-
-pub(crate) static DISCLOSURES: &[Disclosure] = &[];
