@@ -15,6 +15,12 @@
 //! | `kansrijk.qry.privacy.toegangslog` | `AccessLogQuery` -> `AccessLogPage` | privacy officer |
 //! | `kansrijk.qry.privacy.toegangslog-controleren` | `{}` -> `VerifyReport` | privacy officer |
 //! | `kansrijk.qry.privacy.statistiek` | `{}` -> `Statistics` | municipality, privacy officer |
+//! | `kansrijk.cmd.privacy.verwijderverzoek-indienen` | `FileRequest` -> `CommandAccepted` | staff holding data of the subject, privacy officer |
+//! | `kansrijk.cmd.privacy.inzageverzoek-indienen` | `FileRequest` -> `CommandAccepted` | staff holding data of the subject, privacy officer |
+//! | `kansrijk.cmd.privacy.verwijderverzoek-besluiten` | `DecideRequest` -> `CommandAccepted` | privacy officer |
+//! | `kansrijk.cmd.privacy.inzageverzoek-besluiten` | `DecideRequest` -> `CommandAccepted` | privacy officer |
+//! | `kansrijk.qry.privacy.verwijderverzoeken` | `RequestQuery` -> `RequestList` | privacy officer |
+//! | `kansrijk.qry.privacy.inzageverzoeken` | `RequestQuery` -> `RequestList` | privacy officer |
 //!
 //! "Key clients" are service identities (`kansrijk_runtime::identity`) named in
 //! `KANSRIJK_KEY_CLIENTS`. What the privacy officer does is itself written to the access log,
@@ -42,6 +48,10 @@ use sqlx::Row;
 
 use crate::access_log::{self, AccessLogPage, AccessLogQuery, VerifyReport};
 use crate::error::db_problem;
+use crate::requests::{
+    self, subjects_nats as rq, DecideRequest, Decision, FileRequest, RequestKind, RequestList,
+    RequestQuery,
+};
 use crate::subject_access::{self, SubjectAccessReply};
 use crate::subjects::{metadata_for, Privacy};
 
@@ -152,6 +162,38 @@ pub fn endpoints(privacy: &Privacy, nats: &async_nats::Client) -> Endpoints {
             async move { statistics(&p, req).await }
         }),
     );
+    for kind in [RequestKind::Verwijderverzoek, RequestKind::Inzageverzoek] {
+        let (file, decide, list) = match kind {
+            RequestKind::Verwijderverzoek => {
+                (rq::FILE_ERASURE, rq::DECIDE_ERASURE, rq::LIST_ERASURE)
+            }
+            RequestKind::Inzageverzoek => (rq::FILE_ACCESS, rq::DECIDE_ACCESS, rq::LIST_ACCESS),
+        };
+        let p = privacy.clone();
+        e.insert(
+            file.into(),
+            handler(move |req| {
+                let p = p.clone();
+                async move { file_request(&p, kind, req).await }
+            }),
+        );
+        let (p, n) = (privacy.clone(), nats.clone());
+        e.insert(
+            decide.into(),
+            handler(move |req| {
+                let (p, n) = (p.clone(), n.clone());
+                async move { decide_request(&p, &n, kind, req).await }
+            }),
+        );
+        let p = privacy.clone();
+        e.insert(
+            list.into(),
+            handler(move |req| {
+                let p = p.clone();
+                async move { list_requests(&p, kind, req).await }
+            }),
+        );
+    }
     e
 }
 
@@ -501,6 +543,132 @@ async fn verify(p: &Privacy, req: Request) -> Result<VerifyReport, Problem> {
     access_log::verify_chain_sealed(p.pool(), &p.config().pseudonymizer)
         .await
         .map_err(|e| db_problem(&e))
+}
+
+async fn file_request(
+    p: &Privacy,
+    kind: RequestKind,
+    req: Request,
+) -> Result<CommandAccepted, Problem> {
+    let body: FileRequest = req.json()?;
+    let (action, _, _) = kind.actions();
+    officer_action(
+        p,
+        &req,
+        action,
+        AccessEvent::Create,
+        Some(body.subject),
+        false,
+        || {
+            p.file_request(
+                kind,
+                &body,
+                &req.actor,
+                req.command_id,
+                req.traceparent.as_deref(),
+            )
+        },
+    )
+    .await
+}
+
+async fn decide_request(
+    p: &Privacy,
+    nats: &async_nats::Client,
+    kind: RequestKind,
+    req: Request,
+) -> Result<CommandAccepted, Problem> {
+    let body: DecideRequest = req.json()?;
+    let (_, action, _) = kind.actions();
+    // The subject, for the access log; a request of another municipality or kind is unknown.
+    let found = requests::lookup(p, body.request)
+        .await?
+        .filter(|(_, k, m)| *k == kind && *m == req.actor.municipality);
+    let event = match (body.decision, kind) {
+        (Decision::Afwijzen, _) => AccessEvent::Update,
+        (Decision::Uitvoeren, RequestKind::Verwijderverzoek) => AccessEvent::Delete,
+        (Decision::Uitvoeren, RequestKind::Inzageverzoek) => AccessEvent::Export,
+    };
+    officer_action(
+        p,
+        &req,
+        action,
+        event,
+        found.as_ref().map(|(s, _, _)| *s),
+        false,
+        || async {
+            let Some((subject, _, _)) = found else {
+                return Err(Problem::not_found("Onbekend verzoek."));
+            };
+            match (body.decision, kind) {
+                (Decision::Afwijzen, _) => {
+                    let reason = body.reason.as_deref().unwrap_or("");
+                    p.reject_request(kind, body.request, reason, &req.actor, req.command_id)
+                        .await
+                }
+                (Decision::Uitvoeren, RequestKind::Verwijderverzoek) => {
+                    p.execute_erasure_request(body.request, &req.actor, req.command_id)
+                        .await
+                }
+                (Decision::Uitvoeren, RequestKind::Inzageverzoek) => {
+                    // A retried command answers its first result without a second export.
+                    if let Some(id) = req.command_id {
+                        if let Some(a) = kansrijk_runtime::store::EventStore::new(p.pool().clone())
+                            .command_result(id)
+                            .await
+                            .map_err(|e| crate::error::store_problem(&e))?
+                        {
+                            return Ok(CommandAccepted {
+                                stream_id: a.stream_id,
+                                version: a.version,
+                                position: a.position,
+                                first_time: false,
+                            });
+                        }
+                    }
+                    let document = subject_access::assemble(
+                        p,
+                        nats,
+                        &req.actor,
+                        req.traceparent.as_deref(),
+                        subject,
+                    )
+                    .await?;
+                    if !document.complete {
+                        return Err(Problem::unavailable(
+                            "Niet alle diensten hebben hun deel van het overzicht geleverd. \
+                             Het verzoek blijft open; probeer het later opnieuw.",
+                        ));
+                    }
+                    p.complete_access_request(body.request, &req.actor, req.command_id)
+                        .await
+                }
+            }
+        },
+    )
+    .await
+}
+
+async fn list_requests(
+    p: &Privacy,
+    kind: RequestKind,
+    req: Request,
+) -> Result<RequestList, Problem> {
+    let body: RequestQuery = if req.body.is_empty() {
+        RequestQuery::default()
+    } else {
+        req.json()?
+    };
+    let (_, _, action) = kind.actions();
+    officer_action(p, &req, action, AccessEvent::Search, None, false, || {
+        p.list_requests(
+            kind,
+            &body,
+            &req.actor.municipality,
+            chrono::Utc::now().date_naive(),
+        )
+    })
+    .await
 }
 
 /// Counts below this are suppressed in the statistics.

@@ -11,6 +11,7 @@
 //! - [`disclosure`]: the disclosure-policy test machinery for views.
 //! - [`demo`]: the privacy officer's demo data (an erasure request held back, a subject-access
 //!   request, access-log entries).
+//! - [`requests`]: the register of erasure and subject-access requests awaiting the officer.
 //! - [`handlers`]: the NATS endpoints.
 
 pub mod access_log;
@@ -20,6 +21,7 @@ pub mod disclosure;
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod requests;
 pub mod retention;
 pub mod subject_access;
 pub mod subjects;

@@ -74,7 +74,7 @@ impl Privacy {
         &self.access_log
     }
 
-    fn wake_relay(&self) {
+    pub(crate) fn wake_relay(&self) {
         if let Some(w) = &self.wake {
             w.notify_one();
         }
@@ -384,7 +384,7 @@ pub fn metadata_for(
 }
 
 /// Locks the subject's row and folds its stream. Unknown subjects fold to an empty state.
-async fn load_locked(
+pub(crate) async fn load_locked(
     conn: &mut PgConnection,
     subject: Uuid,
 ) -> Result<(SubjectState, String), Problem> {
@@ -468,7 +468,7 @@ fn key_from_row(
 }
 
 /// Appends to a subject's stream inside `conn`'s transaction (the runtime's `append_events`).
-async fn append_in_tx(
+pub(crate) async fn append_in_tx(
     conn: &mut PgConnection,
     subject: Uuid,
     expected: i64,
@@ -500,7 +500,7 @@ async fn append_in_tx(
 }
 
 /// Keeps the service's own tables in step with a subject's events (same transaction).
-async fn project(conn: &mut PgConnection, e: &PrivacyEvent) -> Result<(), sqlx::Error> {
+pub(crate) async fn project(conn: &mut PgConnection, e: &PrivacyEvent) -> Result<(), sqlx::Error> {
     match e {
         PrivacyEvent::KeyCreated(_) => {}
         PrivacyEvent::Erased(x) => {
