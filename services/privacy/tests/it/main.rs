@@ -5,5 +5,6 @@ mod access_log;
 mod common;
 mod erasure_e2e;
 mod keys;
+mod requests;
 mod retention;
 mod subject_access;
