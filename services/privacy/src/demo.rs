@@ -1,24 +1,25 @@
 //! Demo data of the privacy officer (issue 14): what the persona `privacyfunctionaris` finds on
 //! first sign-in, made by the same requests the officer and the services send.
 //!
-//! Kansrijk has no register of erasure requests: erasing is one command that destroys the key at
-//! once, and the officer's screen lists no requests. The only erasure request that stays open is
-//! one refused under a legal hold (409 `bewaarplicht`: "er is niets gewist", the screen says):
-//! it waits for the officer's decision once the hold is lifted. So the demo
+//! The officer's first screen is the register of requests ([`crate::requests`]). The demo
 //!
 //! 1. places a legal hold (`rechterlijke-procedure`, court proceedings about the child) on the
 //!    first subject, as the JGZ record's service (`vve`) would;
-//! 2. has the officer ask to erase that subject at the parents' request (AVG art. 17): refused
-//!    under the hold, nothing erased, the refusal in the access log (delete, failed);
-//! 3. has the officer answer a subject-access request (AVG art. 15) about the second subject
-//!    (export, in the access log of the privacy service and of every service that answers);
-//! 4. has the officer search the access log about the first subject (search).
+//! 2. files the parents' erasure request (AVG art. 17) about that subject, received 35 days ago
+//!    (so past its one-month deadline), and has the officer execute it: refused under the hold,
+//!    nothing erased (delete, failed in the access log), the request left open with the refusal;
+//! 3. files a subject-access request (AVG art. 15) about the second subject, passed on by a
+//!    professional and received 5 days ago: open;
+//! 4. files the parents' subject-access request about the second subject received 40 days ago and
+//!    has the officer execute it (the document assembled from every service, an export in the
+//!    access log): handled;
+//! 5. has the officer search the access log about the first subject (search).
 //!
-//! The hold comes first, so the erasure can never go through. Idempotent: the hold is placed with a
-//! command id derived from the subject; when that command was seen before (a second load), the
-//! officer's steps are skipped, since every officer request is itself logged (NEN 7513) and a
-//! repeat would add entries. The check is made with a service identity, which the access log does
-//! not record.
+//! The hold comes first, so the erasure can never go through. Idempotent: every command has a
+//! stable command id derived from the subject; when the hold's command was seen before (a second
+//! load), the officer's steps are skipped, since every officer request is itself logged (NEN
+//! 7513) and a repeat would add entries. The check is made with a service identity, which the
+//! access log does not record.
 
 use std::time::Duration;
 
@@ -26,15 +27,15 @@ use async_nats::Client;
 use chrono::{Days, NaiveDate};
 use kansrijk_proto::actor::{Actor, OrganisationType, Purpose};
 use kansrijk_proto::command::CommandAccepted;
-use kansrijk_proto::privacy::{
-    subjects, EraseSubject, ErasureGrounds, PlaceLegalHold, SubjectAccessRequest,
-};
+use kansrijk_proto::privacy::{subjects, PlaceLegalHold};
 use kansrijk_proto::problem::Problem;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use crate::requests::subjects_nats as rq;
 
 /// The municipality of the demo world (Leiden).
 pub const MUNICIPALITY: &str = "0546";
@@ -70,6 +71,20 @@ pub fn hold_command_id(subject: Uuid) -> Uuid {
     Uuid::from_u128(subject.as_u128() ^ 0x6b61_6e73_7269_6a6b_2d64_656d_6f2d_686f)
 }
 
+/// A stable command id of the demo's step `step` about `subject`.
+pub fn step_command_id(subject: Uuid, step: &str) -> Uuid {
+    let digest = Sha256::new()
+        .chain_update(b"kansrijk-privacy-demo\0")
+        .chain_update(step.as_bytes())
+        .chain_update(subject.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    Uuid::from_bytes(bytes)
+}
+
 async fn request<B: Serialize, T: DeserializeOwned>(
     client: &Client,
     actor: &Actor,
@@ -77,14 +92,27 @@ async fn request<B: Serialize, T: DeserializeOwned>(
     body: &B,
     command_id: Option<Uuid>,
 ) -> Result<T, Problem> {
-    kansrijk_runtime::nats::request(
-        client,
-        subject.to_owned(),
-        kansrijk_runtime::nats::request_headers(actor, command_id, None),
-        body,
-        Duration::from_secs(30),
-    )
-    .await
+    let headers = kansrijk_runtime::nats::request_headers(actor, command_id, None);
+    let timeout = Duration::from_secs(30);
+    match command_id {
+        // Commands are retried with their command id on 503/504 (a service the privacy service
+        // asks, such as one assembling its part of a subject-access document, is starting).
+        Some(_) => {
+            kansrijk_runtime::nats::request_retrying(
+                client,
+                subject.to_owned(),
+                headers,
+                body,
+                timeout,
+                5,
+            )
+            .await
+        }
+        None => {
+            kansrijk_runtime::nats::request(client, subject.to_owned(), headers, body, timeout)
+                .await
+        }
+    }
 }
 
 fn refused(what: &str, p: &Problem) -> anyhow::Error {
@@ -97,10 +125,11 @@ fn refused(what: &str, p: &Problem) -> anyhow::Error {
 }
 
 /// Loads the officer's demo state about `subjects` (ids the privacy service knows, of
-/// municipality 0546; at least one): an open erasure request under a legal hold on the first, a
-/// subject-access request about the second (the first again when there is one), and the access-log
-/// entries these leave. Returns how many requests it sent that changed something (0 when the demo
-/// was loaded before). `today` bounds the officer's access-log search (the past year).
+/// municipality 0546; at least one): an open, overdue erasure request under a legal hold on the
+/// first, an open and a handled subject-access request about the second (the first again when
+/// there is one), and the access-log entries these leave. Returns how many requests it sent that
+/// changed something (0 when the demo was loaded before). `today` dates the requests' receipt and
+/// bounds the officer's access-log search (the past year).
 pub async fn load_demo(
     client: &Client,
     subjects: &[Uuid],
@@ -131,34 +160,56 @@ pub async fn load_demo(
         return Ok(0);
     }
     let officer = officer();
-    // 2. The parents' erasure request: refused under the hold, so it stays open.
-    let erased: Result<CommandAccepted, Problem> = request(
+    let file = |kind: &'static str, subject: Uuid, requester: &'static str, days: u64| {
+        let officer = officer.clone();
+        async move {
+            let subj = if kind == "erasure" {
+                rq::FILE_ERASURE
+            } else {
+                rq::FILE_ACCESS
+            };
+            let accepted: CommandAccepted = request(
+                client,
+                &officer,
+                subj,
+                &json!({ "subject": subject, "requester": requester,
+                         "receivedOn": (today - Days::new(days)).to_string() }),
+                Some(step_command_id(subject, &format!("{kind}-{days}"))),
+            )
+            .await
+            .map_err(|p| refused("filing a request", &p))?;
+            anyhow::Ok(accepted.stream_id)
+        }
+    };
+    // 2. The parents' erasure request, executed under the hold: refused, so it stays open.
+    let erasure = file("erasure", held, "ouder", 35).await?;
+    let executed: Result<CommandAccepted, Problem> = request(
         client,
         &officer,
-        subjects::ERASE,
-        &EraseSubject {
-            subject: held,
-            grounds: ErasureGrounds::VerzoekBetrokkene,
-        },
-        Some(Uuid::new_v4()),
+        rq::DECIDE_ERASURE,
+        &json!({ "request": erasure, "decision": "uitvoeren" }),
+        Some(step_command_id(held, "erasure-execute")),
     )
     .await;
-    match erased {
+    match executed {
         Err(p) if p.status == 409 && p.code.as_deref() == Some("bewaarplicht") => {}
-        Err(p) => return Err(refused("the erasure request", &p)),
+        Err(p) => return Err(refused("executing the erasure request", &p)),
         Ok(_) => anyhow::bail!("privacy demo: the erasure request was not held back"),
     }
-    // 3. A subject-access request (AVG art. 15).
-    let _: Value = request(
+    // 3. An open subject-access request, passed on by a professional.
+    file("access", asked, "medewerker", 5).await?;
+    // 4. A subject-access request handled: the document assembled from every service.
+    let handled = file("access", asked, "ouder", 40).await?;
+    let _: CommandAccepted = request(
         client,
         &officer,
-        subjects::SUBJECT_ACCESS,
-        &SubjectAccessRequest { subject: asked },
-        None,
+        rq::DECIDE_ACCESS,
+        &json!({ "request": handled, "decision": "uitvoeren" }),
+        Some(step_command_id(asked, "access-execute")),
     )
     .await
-    .map_err(|p| refused("the subject-access request", &p))?;
-    // 4. Who read the held child's data this past year.
+    .map_err(|p| refused("executing the subject-access request", &p))?;
+    // 5. Who read the held child's data this past year.
     let from = today - Days::new(365);
     let _: Value = request(
         client,
@@ -169,7 +220,7 @@ pub async fn load_demo(
     )
     .await
     .map_err(|p| refused("the access-log search", &p))?;
-    Ok(4)
+    Ok(7)
 }
 
 #[cfg(test)]
@@ -242,7 +293,7 @@ mod tests {
             .unwrap();
         let today = Utc::now().date_naive();
 
-        assert_eq!(load_demo(&client, &children, today).await.unwrap(), 4);
+        assert_eq!(load_demo(&client, &children, today).await.unwrap(), 7);
         let after_first = counts(&pool).await;
 
         // The first child: on hold, not erased, the refused erasure in the log.
@@ -268,15 +319,54 @@ mod tests {
             })
         };
         assert!(
-            has("delete", "failed", "privacy.betrokkene-wissen", children[0]),
+            has(
+                "delete",
+                "failed",
+                "privacy.verwijderverzoek-besluiten",
+                children[0]
+            ),
             "{entries:?}"
         );
         assert!(has(
             "export",
             "success",
-            "privacy.inzageverzoek",
+            "privacy.inzageverzoek-besluiten",
             children[1]
         ));
+
+        // The officer's register: an open (overdue, refused under the hold) erasure request,
+        // an open subject-access request and a handled one.
+        let erasures: crate::requests::RequestList = request(
+            &client,
+            &super::officer(),
+            rq::LIST_ERASURE,
+            &json!({}),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!((erasures.open, erasures.overdue), (1, 1));
+        assert_eq!(
+            erasures.requests[0].refused_under_hold.as_deref(),
+            Some(HOLD_REASON)
+        );
+        let accesses: crate::requests::RequestList = request(
+            &client,
+            &super::officer(),
+            rq::LIST_ACCESS,
+            &json!({}),
+            None,
+        )
+        .await
+        .unwrap();
+        use crate::requests::RequestStatus::{Ontvangen, Uitgevoerd};
+        let statuses: Vec<_> = accesses.requests.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, vec![Ontvangen, Uitgevoerd], "open first");
+        let requests_after_first: i64 = sqlx::query_scalar("SELECT count(*) FROM requests")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(requests_after_first, 3);
         assert!(has("search", "success", "privacy.toegangslog", children[0]));
 
         // What the officer's screen asks for: the log in their municipality.
