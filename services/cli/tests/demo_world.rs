@@ -174,7 +174,11 @@ const SCREENS: &[FirstScreen] = &[
     FirstScreen {
         persona: "mentor-vo",
         path: "/school",
-        texts: &["Bevestigd", "Nog bevestigen"],
+        texts: &[
+            "Onderwijskundig rapport (PO-VO)",
+            "Bevestigd",
+            "Bevestiging te laat",
+        ],
         min_rows: 3,
         record: Some("a[href^='/school/dossier/']"),
     },
@@ -399,6 +403,75 @@ async fn up_brings_up_one_demo_world_every_persona_works_in_and_a_second_up_appe
         }
         browser.sign_out().await;
     }
+
+    // The municipality's administrator imports the LRK's open data in the browser: a trial run
+    // first (nothing stored), then the import; a second import of the same file changes nothing.
+    browser.sign_in("functioneel-beheerder").await;
+    let url = browser.client.current_url().await.expect("url");
+    assert_eq!(
+        url.path(),
+        "/gemeente/partnerregister",
+        "the administrator's first screen"
+    );
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../gateway/tests/fixtures/registry/lrk-export.csv")
+        .canonicalize()
+        .expect("the LRK fixture");
+    let mut reports = Vec::new();
+    for trial in [true, false, false] {
+        browser
+            .wait_for("select[name='soort']")
+            .await
+            .select_by_value("lrk")
+            .await
+            .expect("kind");
+        browser
+            .wait_for("input[name='bestand']")
+            .await
+            .send_keys(&fixture.display().to_string())
+            .await
+            .expect("file");
+        if trial {
+            browser
+                .wait_for("#proefimport")
+                .await
+                .click()
+                .await
+                .expect("trial");
+        }
+        browser
+            .wait_for("#overslaan")
+            .await
+            .click()
+            .await
+            .expect("skip");
+        browser.nav("form[enctype] button[type='submit']").await;
+        browser.screenshot("partnerregister-import").await;
+        reports.push(browser.text().await);
+    }
+    let changed = |r: &str| {
+        r.lines()
+            .find(|l| l.starts_with("Geïmporteerd:"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        reports[0].contains("Proefimport"),
+        "trial run:\n{}",
+        reports[0]
+    );
+    assert!(
+        changed(&reports[1]).starts_with("Geïmporteerd:")
+            && !changed(&reports[1]).contains(": 0 gewijzigd"),
+        "first import:\n{}",
+        reports[1]
+    );
+    assert!(
+        changed(&reports[2]).contains(": 0 gewijzigd"),
+        "re-import:\n{}",
+        reports[2]
+    );
+    browser.sign_out().await;
     browser.close().await;
     up.stop();
 

@@ -60,19 +60,19 @@ pub fn navigation(t: OrganisationType) -> &'static [(&'static str, &'static str)
     }
 }
 
-/// The navigation of one user: the group's, plus the partner registry for the municipality's
-/// administrator (functioneel beheerder).
+/// The navigation of one user: the group's, with the partner registry first for the
+/// municipality's administrator (functioneel beheerder), whose work it is.
 pub fn navigation_for(s: &Session) -> Vec<(&'static str, &'static str)> {
     let mut nav = navigation(s.organisation_type).to_vec();
     if s.organisation_type == OrganisationType::Gemeente && s.role == "functioneel-beheerder" {
-        nav.push((crate::pages::registry::PATH, "Partnerregister"));
+        nav.insert(0, (crate::pages::registry::PATH, "Partnerregister"));
     }
     nav
 }
 
-/// The start page of a user group.
-pub fn home_of(t: OrganisationType) -> &'static str {
-    navigation(t).first().map(|(p, _)| *p).unwrap_or("/")
+/// The start page of a user: the first item of their navigation.
+pub fn home_of(s: &Session) -> &'static str {
+    navigation_for(s).first().map(|(p, _)| *p).unwrap_or("/")
 }
 
 /// A whole page.

@@ -171,7 +171,7 @@ async fn home(
     jar: PrivateCookieJar,
 ) -> Response {
     if let Some(s) = s {
-        return Redirect::to(layout::home_of(s.organisation_type)).into_response();
+        return Redirect::to(layout::home_of(&s)).into_response();
     }
     let (jar, flash) = take_flash(jar);
     let ctx = state.ctx(None, flash, "/");
@@ -286,12 +286,13 @@ async fn callback(
                 expires,
             };
             tracing::info!(organisation_type = organisation_type.as_str(), "web login");
+            let home = layout::home_of(&s);
             let jar = jar.add(session::cookie(
                 SESSION_COOKIE,
                 serde_json::to_string(&s).unwrap_or_default(),
                 state.config().secure_cookies,
             ));
-            (jar, Redirect::to(layout::home_of(organisation_type))).into_response()
+            (jar, Redirect::to(home)).into_response()
         }
         Err(e) => {
             tracing::warn!(error = %e, "login refused");

@@ -74,8 +74,8 @@ pub struct Worklist {
     pub peildatum: NaiveDate,
     #[schemars(extend("x-data-category" = "administrative"))]
     pub kinderen: Vec<WorklistChild>,
-    /// Children registered by the organisation, about two years old or older, without a VVE
-    /// indication: due for the assessment at the two-year consultation. Oldest first.
+    /// Kinderen die de organisatie heeft ingeschreven, 21 maanden of ouder, zonder VVE-indicatie:
+    /// te beoordelen bij het consult rond 2 jaar. De oudste eerst.
     #[serde(default)]
     #[schemars(extend("x-data-category" = "administrative"))]
     pub te_indiceren: Vec<DueForIndication>,
@@ -98,7 +98,7 @@ pub struct DueForIndication {
     pub geboortedatum: NaiveDate,
     #[schemars(extend("x-data-category" = "administrative"))]
     pub wijk: String,
-    /// Age in whole months on the reference date.
+    /// Leeftijd in hele maanden op de peildatum.
     #[schemars(extend("x-data-category" = "identifying"))]
     pub leeftijd_maanden: u32,
 }
