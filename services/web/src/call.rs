@@ -206,7 +206,7 @@ pub async fn district_for_postcode(
     let reply: Value = query(
         state,
         session,
-        "registry.wijken-raadplegen",
+        "registry.wijk-bij-postcode-raadplegen",
         &kansrijk_proto::subject::query("registry.wijk-bij-postcode"),
         &body,
     )

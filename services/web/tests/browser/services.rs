@@ -27,36 +27,6 @@ pub(crate) async fn start_registry(
     ));
 }
 
-/// A stand-in for `kansrijk.qry.registry.wijk-bij-postcode` (same interface) that proposes
-/// `district` for `postcode` and nothing for any other address.
-pub(crate) fn propose_district_for(
-    nats: &async_nats::Client,
-    shutdown: &CancellationToken,
-    postcode: &str,
-    district: &str,
-) {
-    let (postcode, district) = (postcode.to_owned(), district.to_owned());
-    let mut e = kansrijk_runtime::service::Endpoints::new();
-    e.insert(
-        "kansrijk.qry.registry.wijk-bij-postcode".to_owned(),
-        kansrijk_runtime::service::handler(move |req: kansrijk_runtime::service::Request| {
-            let (postcode, district) = (postcode.clone(), district.clone());
-            async move {
-                let q: serde_json::Value = req.json()?;
-                let wijk = (q["postcode"] == postcode.as_str()).then_some(district);
-                Ok(serde_json::json!({ "wijk": wijk }))
-            }
-        }),
-    );
-    tokio::spawn(kansrijk_runtime::service::serve(
-        nats.clone(),
-        "registry-postcode-stand-in",
-        e,
-        4,
-        shutdown.clone(),
-    ));
-}
-
 pub(crate) async fn start_vve(
     db: &TestDb,
     nats_server: &NatsServer,

@@ -61,21 +61,21 @@ async fn jgz_childcare_and_municipality_journeys() {
     s.set_value("#geboortedatum", &birth).await;
     s.fill("#postcode", "2311 AB").await;
     s.fill("#huisnummer", "12").await;
-    // The postcode proposes the district ("wijk voorstellen", a round trip without script).
-    // Until the registry answers `registry.wijk-bij-postcode` itself, a stand-in with the same
-    // interface answers for this one address.
-    let proposer_present = s
-        .request::<_, serde_json::Value>(
-            "kansrijk.qry.registry.wijk-bij-postcode",
-            &crate::harness::officer(),
-            &serde_json::json!({ "gemeenteCode": "0546", "postcode": "2311AB", "huisnummer": 12 }),
-        )
-        .await
-        .map_or_else(|p| p.status != 503, |_| true);
-    if !proposer_present {
-        crate::services::propose_district_for(&s.nats, &s.shutdown, "2311AB", "Binnenstad-Noord");
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
+    // The postcode proposes the district ("wijk voorstellen", a round trip without script):
+    // the registry's postcode table (filled by the CBS import; here one row) says where 2311 AB
+    // lies, and the form preselects it.
+    let registry = s._db.pool("registry").await;
+    let report = kansrijk_gateway::registry::import::import(
+        &registry,
+        &kansrijk_gateway::registry::import::ImportOptions::new(
+            kansrijk_gateway::registry::import::ImportKind::Postcodes,
+            "0546",
+        ),
+        b"postcode;huisnummer;wijknaam;gemeentecode\n2311AB;;Binnenstad-Noord;0546\n",
+    )
+    .await
+    .expect("the postcode table imports");
+    assert!(format!("{report:?}").contains("Postcodes"), "{report:?}");
     s.nav("button[name='actie'][value='wijk-voorstellen']")
         .await;
     s.wait_for("select#wijk").await;
@@ -87,21 +87,19 @@ async fn jgz_childcare_and_municipality_journeys() {
         serde_json::json!("Noa"),
         "the form keeps what was typed"
     );
-    if !proposer_present {
-        s.assert_text("hoort volgens het register de wijk Binnenstad-Noord")
-            .await;
-        assert_eq!(
-            s.browser
-                .execute(
-                    "return document.querySelector('select#wijk').value;",
-                    vec![]
-                )
-                .await
-                .unwrap(),
-            serde_json::json!("Binnenstad-Noord"),
-            "the proposal is preselected"
-        );
-    }
+    s.assert_text("hoort volgens het register de wijk Binnenstad-Noord")
+        .await;
+    assert_eq!(
+        s.browser
+            .execute(
+                "return document.querySelector('select#wijk').value;",
+                vec![]
+            )
+            .await
+            .unwrap(),
+        serde_json::json!("Binnenstad-Noord"),
+        "the proposal is preselected"
+    );
     s.check("wijk-voorgesteld").await;
     s.select("#wijk", "Binnenstad-Noord").await;
     let submitted = s.form_pairs("form[action='/jgz/kind-inschrijven']").await;
