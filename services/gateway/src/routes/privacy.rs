@@ -3,9 +3,14 @@
 //! verifies the NEN 7513 access log and answers subject access requests (AVG art. 15). Actions
 //! are the `privacy.*` rows of `kansrijk-policy`; bodies are `kansrijk_proto::privacy`.
 //!
+//! The register of requests: `verwijderverzoeken` (AVG art. 17) and `inzageverzoeken` (art. 15),
+//! filed by staff holding data of the subject or by the officer, decided (`besluit`) and listed by
+//! the officer; bodies are `kansrijk_privacy::requests`.
+//!
 //! `{subject}` is the pseudonymous subject id (a child's id, a handover file's id or a family's
 //! case id), never a BSN.
 
+use kansrijk_privacy::requests as rq;
 use kansrijk_proto::privacy as p;
 use serde_json::json;
 
@@ -13,6 +18,21 @@ use super::{HttpMethod::*, Param, ParamType, Route};
 
 const TAG: &str = "privacy";
 const SERVICE: &str = "privacy";
+/// The subject's data is erased: 410 `gewist`.
+const GONE: &[u16] = &[410];
+
+const REQUEST_QUERY: &[Param] = &[
+    Param::new(
+        "status",
+        ParamType::String,
+        "`ontvangen`, `uitgevoerd` of `afgewezen`.",
+    ),
+    Param::new(
+        "limit",
+        ParamType::Integer,
+        "Aantal verzoeken (hoogstens 500, standaard 100).",
+    ),
+];
 
 pub(crate) static ROUTES: &[Route] = &[
     Route::command(
@@ -23,6 +43,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "betrokkene-wissen",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Alle gegevens over een betrokkene wissen (de sleutel wordt vernietigd)")
     .description(
         "Geweigerd (409 `bewaarplicht`) zolang er een bewaarplicht geldt. Daarna antwoorden de \
@@ -39,6 +60,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "bewaarplicht-opleggen",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Een bewaarplicht opleggen (wissen wordt geweigerd zolang die geldt)")
     .body::<p::PlaceLegalHold>()
     .example(|| json!({ "reason": "veilig-thuis-melding" }))
@@ -51,6 +73,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "bewaarplicht-opheffen",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("De bewaarplicht opheffen")
     .body::<p::LiftLegalHold>()
     .example(|| json!({}))
@@ -63,6 +86,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "bewaartermijn-registreren",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Het begin van een bewaartermijn vastleggen")
     .body::<p::RegisterRetention>()
     .example(|| json!({ "dataKind": "jgz", "startDate": "2026-01-01" }))
@@ -73,6 +97,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "privacy.inzageverzoek",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Inzageverzoek (AVG art. 15): alles wat over de betrokkene is vastgelegd")
     .response::<kansrijk_privacy::subject_access::SubjectAccessReply>()
     .description(
@@ -131,6 +156,92 @@ pub(crate) static ROUTES: &[Route] = &[
     .tag(TAG)
     .summary("De hashketen van het toegangslog controleren")
     .response::<kansrijk_privacy::access_log::VerifyReport>(),
+    Route::command(
+        Post,
+        "/v1/verwijderverzoeken",
+        "privacy.verwijderverzoek-indienen",
+        SERVICE,
+        "verwijderverzoek-indienen",
+    )
+    .tag(TAG)
+    .summary("Een verwijderverzoek (AVG art. 17) registreren")
+    .description(
+        "Door een medewerker van een organisatie die gegevens van de betrokkene heeft, of door \
+         de functionaris gegevensbescherming. De termijn is een maand na ontvangst (AVG art. \
+         12 lid 3). Een onbekende betrokkene: 404; een gewiste: 410. `streamId` in het antwoord \
+         is het id van het verzoek.",
+    )
+    .body::<rq::FileRequest>()
+    .example(|| json!({ "subject": "0192f0c4-5b7e-7c3a-9d2e-1f2a3b4c5d6e", "requester": "ouder", "receivedOn": "2026-03-02" }))
+    .no_view_wait(),
+    Route::query(
+        "/v1/verwijderverzoeken",
+        "privacy.verwijderverzoeken",
+        "privacy.verwijderverzoeken",
+    )
+    .tag(TAG)
+    .summary("De verwijderverzoeken van de eigen gemeente: open verzoeken eerst, te late gemarkeerd")
+    .response::<rq::RequestList>()
+    .query_params(REQUEST_QUERY),
+    Route::command(
+        Post,
+        "/v1/verwijderverzoeken/{request}/besluit",
+        "privacy.verwijderverzoek-besluiten",
+        SERVICE,
+        "verwijderverzoek-besluiten",
+    )
+    .tag(TAG)
+    .summary("Besluiten over een verwijderverzoek: uitvoeren (wissen) of afwijzen met een reden")
+    .description(
+        "Uitvoeren wist de betrokkene (de sleutel wordt vernietigd). Onder een bewaarplicht wordt \
+         dat geweigerd (409 `bewaarplicht`): er is niets gewist, de weigering staat bij het \
+         verzoek en het blijft open tot de bewaarplicht is opgeheven of het verzoek is afgewezen.",
+    )
+    .body::<rq::DecideRequest>()
+    .example(|| json!({ "decision": "afwijzen", "reason": "bewaarplicht" }))
+    .no_view_wait(),
+    Route::command(
+        Post,
+        "/v1/inzageverzoeken",
+        "privacy.inzageverzoek-indienen",
+        SERVICE,
+        "inzageverzoek-indienen",
+    )
+    .tag(TAG)
+    .summary("Een inzageverzoek (AVG art. 15) registreren")
+    .description(
+        "Als bij verwijderverzoeken: een medewerker van een organisatie die gegevens van de \
+         betrokkene heeft, of de functionaris gegevensbescherming; termijn een maand.",
+    )
+    .body::<rq::FileRequest>()
+    .example(|| json!({ "subject": "0192f0c4-5b7e-7c3a-9d2e-1f2a3b4c5d6e", "requester": "medewerker" }))
+    .no_view_wait(),
+    Route::query(
+        "/v1/inzageverzoeken",
+        "privacy.inzageverzoeken",
+        "privacy.inzageverzoeken",
+    )
+    .tag(TAG)
+    .summary("De inzageverzoeken van de eigen gemeente: open verzoeken eerst, te late gemarkeerd")
+    .response::<rq::RequestList>()
+    .query_params(REQUEST_QUERY),
+    Route::command(
+        Post,
+        "/v1/inzageverzoeken/{request}/besluit",
+        "privacy.inzageverzoek-besluiten",
+        SERVICE,
+        "inzageverzoek-besluiten",
+    )
+    .tag(TAG)
+    .summary("Besluiten over een inzageverzoek: uitvoeren (overzicht samenstellen) of afwijzen")
+    .description(
+        "Uitvoeren stelt het overzicht uit alle diensten samen (vastgelegd als export in het \
+         toegangslog); antwoordt een dienst niet, dan 503 en blijft het verzoek open. Het \
+         overzicht zelf: `GET /v1/betrokkenen/{subject}/inzage`.",
+    )
+    .body::<rq::DecideRequest>()
+    .example(|| json!({ "decision": "uitvoeren" }))
+    .no_view_wait(),
     Route::query(
         "/v1/privacy-statistiek",
         "privacy.statistiek",
@@ -163,6 +274,19 @@ mod tests {
                 }
                 "privacy.bewaartermijn-registreren" => {
                     serde_json::from_value::<p::RegisterRetention>(body).is_ok()
+                }
+                "privacy.verwijderverzoek-indienen" | "privacy.inzageverzoek-indienen" => {
+                    serde_json::from_value::<rq::FileRequest>(body).is_ok()
+                }
+                "privacy.verwijderverzoek-besluiten" | "privacy.inzageverzoek-besluiten" => {
+                    let mut body = body;
+                    let obj = body.as_object_mut().unwrap();
+                    obj.remove("subject");
+                    obj.insert(
+                        "request".into(),
+                        Value::String(uuid::Uuid::new_v4().to_string()),
+                    );
+                    serde_json::from_value::<rq::DecideRequest>(body).is_ok()
                 }
                 other => panic!("{other} untested"),
             };

@@ -7,6 +7,7 @@ mod common;
 mod http;
 mod matrix;
 mod openapi;
+mod privacy_requests;
 mod production;
 mod registry;
 mod run;
