@@ -2008,65 +2008,15 @@ mod tests {
     use kansrijk_views::casework::{self as views, CaseworkViews};
     use tokio_util::sync::CancellationToken;
 
-    /// The registry's reference data (the gateway's migration that seeds it): `(gemeente, wijk)`.
-    fn reference_districts() -> Vec<(String, String)> {
-        const SQL: &str = include_str!("../../gateway/migrations/20002_reference_data.sql");
-        SQL.split("INSERT INTO districts")
-            .nth(1)
-            .expect("the reference data inserts districts")
-            .lines()
-            .filter_map(|l| {
-                let l = l.trim().trim_end_matches(',');
-                let inner = l.strip_prefix("('")?.strip_suffix("')")?;
-                let (code, name) = inner.split_once("', '")?;
-                Some((code.to_owned(), name.replace("''", "'")))
-            })
-            .collect()
-    }
-
     #[test]
     fn demo_districts_are_the_registrys_leiden_districts() {
-        let reference = reference_districts();
+        let reference = kansrijk_runtime::testing::reference_districts();
         for d in DISTRICTS {
             assert!(
                 reference.iter().any(|(m, n)| m == "0546" && n == d),
                 "{d} is not a Leiden district of the registry"
             );
         }
-    }
-
-    /// Answers `registry.wijken` from the reference data, as the gateway does.
-    async fn start_districts_registry(client: Client) {
-        let reference = reference_districts();
-        let mut sub = client
-            .subscribe(crate::handlers::districts_subject())
-            .await
-            .unwrap();
-        client.flush().await.unwrap();
-        tokio::spawn(async move {
-            while let Some(msg) = sub.next().await {
-                let Some(to) = msg.reply.clone() else {
-                    continue;
-                };
-                let q: Value = serde_json::from_slice(&msg.payload).unwrap_or_default();
-                let code = q["gemeenteCode"].as_str().unwrap_or("").to_owned();
-                let list: Vec<Value> = reference
-                    .iter()
-                    .filter(|(m, _)| *m == code)
-                    .map(|(m, n)| serde_json::json!({ "gemeente": m, "naam": n }))
-                    .collect();
-                let reply: kansrijk_proto::command::Reply<Vec<Value>> = if list.is_empty() {
-                    kansrijk_proto::command::Reply::Problem(Problem::not_found(
-                        "Onbekende gemeente.",
-                    ))
-                } else {
-                    kansrijk_proto::command::Reply::Ok(list)
-                };
-                let _ = client
-                    .publish(to, serde_json::to_vec(&reply).unwrap().into())
-                    .await;
-            }
-        });
     }
 
     async fn event_count(pool: &sqlx::PgPool) -> i64 {
@@ -2088,7 +2038,7 @@ mod tests {
         kansrijk_runtime::nats::ensure_events_stream(&js, 1)
             .await
             .unwrap();
-        start_districts_registry(client.clone()).await;
+        kansrijk_runtime::testing::serve_reference_districts(client.clone()).await;
         let shutdown = CancellationToken::new();
         kansrijk_privacy::spawn_local(&db.url, &nats.url(), &shutdown)
             .await

@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use kansrijk_gateway::registry::seed::{demo_organisations, DEMO_ORGANISATIONS};
-use kansrijk_vve_reach::demo::{DemoConfig, DemoReport, LEIDEN_VVE_LOCATIONS};
+use kansrijk_vve_reach::demo::{DemoConfig, DemoReport};
 
 use crate::catalog::Service;
 
@@ -155,7 +154,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use kansrijk_vve_reach::demo::LEIDSCHENDAM_VOORBURG_VVE_LOCATIONS;
+    use kansrijk_gateway::registry::seed::{demo_organisations, DEMO_ORGANISATIONS};
+    use kansrijk_vve_reach::demo::{LEIDEN_VVE_LOCATIONS, LEIDSCHENDAM_VOORBURG_VVE_LOCATIONS};
 
     fn anchor() -> chrono::NaiveDate {
         chrono::NaiveDate::from_ymd_opt(2026, 12, 4).expect("date")

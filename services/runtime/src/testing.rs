@@ -259,6 +259,62 @@ pub async fn until_answered(client: &async_nats::Client, subject: &str) {
     .await;
 }
 
+/// The partner registry's reference data: the `(gemeente, wijk)` pairs the gateway's migration
+/// seeds (`services/gateway/migrations/20002_reference_data.sql`).
+pub fn reference_districts() -> Vec<(String, String)> {
+    const SQL: &str = include_str!("../../gateway/migrations/20002_reference_data.sql");
+    SQL.split("INSERT INTO districts")
+        .nth(1)
+        .expect("the reference data inserts districts")
+        .lines()
+        .filter_map(|l| {
+            let inner = l
+                .trim()
+                .trim_end_matches(',')
+                .strip_prefix("('")?
+                .strip_suffix("')")?;
+            let (code, name) = inner.split_once("', '")?;
+            Some((code.to_owned(), name.replace("''", "'")))
+        })
+        .collect()
+}
+
+/// Answers `kansrijk.qry.registry.wijken` as the registry does, from [`reference_districts`], for
+/// tests that run a domain service without the gateway process (which serves the registry). A
+/// municipality the reference data does not know is a 404, as in the registry.
+pub async fn serve_reference_districts(client: async_nats::Client) {
+    use futures::StreamExt as _;
+    let reference = reference_districts();
+    assert!(reference.len() > 10, "{reference:?}");
+    let mut sub = client
+        .subscribe(kansrijk_proto::subject::query("registry.wijken"))
+        .await
+        .expect("subscribe");
+    client.flush().await.expect("flush");
+    tokio::spawn(async move {
+        while let Some(msg) = sub.next().await {
+            let q: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap_or_default();
+            let code = q["gemeenteCode"].as_str().unwrap_or("").to_owned();
+            let list: Vec<serde_json::Value> = reference
+                .iter()
+                .filter(|(m, _)| *m == code)
+                .map(|(m, n)| serde_json::json!({ "gemeente": m, "naam": n }))
+                .collect();
+            let reply = if list.is_empty() {
+                kansrijk_proto::command::Reply::Problem(
+                    kansrijk_proto::problem::Problem::not_found("Onbekende gemeente."),
+                )
+            } else {
+                kansrijk_proto::command::Reply::Ok(list)
+            };
+            if let Some(to) = msg.reply {
+                let body = serde_json::to_vec(&reply).unwrap_or_default();
+                let _ = client.publish(to, body.into()).await;
+            }
+        }
+    });
+}
+
 /// A projection for tests: records every event it applies in `<table>` (event id as primary
 /// key, so applying one twice fails loudly) and refuses events whose data has `"poison"` while
 /// `accept_poison` is false.

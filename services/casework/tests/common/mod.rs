@@ -297,56 +297,12 @@ impl PrivacyPeer {
     }
 }
 
-/// The registry's reference data (the migration that seeds it): `(gemeente, wijk)` pairs.
-pub fn reference_districts() -> Vec<(String, String)> {
-    const SQL: &str = include_str!("../../../gateway/migrations/20002_reference_data.sql");
-    let districts = SQL
-        .split("INSERT INTO districts")
-        .nth(1)
-        .expect("the reference data inserts districts");
-    districts
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim().trim_end_matches(',');
-            let inner = l.strip_prefix("('")?.strip_suffix("')")?;
-            let (code, name) = inner.split_once("', '")?;
-            Some((code.to_owned(), name.replace("''", "'")))
-        })
-        .collect()
-}
+/// The registry's reference data: `(gemeente, wijk)` pairs.
+pub use kansrijk_runtime::testing::reference_districts;
 
-/// Answers `kansrijk.qry.registry.wijken` as the registry (served by the gateway) does, from its
-/// reference data: the districts of a municipality, or a 404 for an unknown one.
+/// Answers `kansrijk.qry.registry.wijken` as the registry (served by the gateway) does.
 pub async fn start_districts_registry(client: Client) {
-    let reference = reference_districts();
-    assert!(reference.len() > 10, "{reference:?}");
-    let mut sub = client
-        .subscribe(kansrijk_casework::handlers::districts_subject())
-        .await
-        .unwrap();
-    client.flush().await.unwrap();
-    tokio::spawn(async move {
-        while let Some(msg) = sub.next().await {
-            let Some(to) = msg.reply.clone() else {
-                continue;
-            };
-            let q: Value = serde_json::from_slice(&msg.payload).unwrap_or_default();
-            let code = q["gemeenteCode"].as_str().unwrap_or("").to_owned();
-            let list: Vec<Value> = reference
-                .iter()
-                .filter(|(m, _)| *m == code)
-                .map(|(m, n)| serde_json::json!({ "gemeente": m, "naam": n }))
-                .collect();
-            let reply: Reply<Vec<Value>> = if list.is_empty() {
-                Reply::Problem(Problem::not_found("Onbekende gemeente."))
-            } else {
-                Reply::Ok(list)
-            };
-            let _ = client
-                .publish(to, serde_json::to_vec(&reply).unwrap().into())
-                .await;
-        }
-    });
+    kansrijk_runtime::testing::serve_reference_districts(client).await;
 }
 
 fn accepted(stream_id: Uuid) -> Value {
