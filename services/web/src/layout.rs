@@ -38,6 +38,7 @@ pub fn organisation_type_label(t: OrganisationType) -> &'static str {
 pub fn navigation(t: OrganisationType) -> &'static [(&'static str, &'static str)] {
     match t {
         OrganisationType::Privacyfunctionaris => &[
+            ("/privacy/verzoeken", "Verzoeken"),
             ("/privacy/wissen", "Gegevens wissen"),
             ("/privacy/toegangslog", "Toegangslog"),
             ("/privacy/inzage", "Inzageverzoek"),

@@ -1,4 +1,5 @@
-//! Privacy officer (functionaris gegevensbescherming): erasure (with the refusal under a legal
+//! Privacy officer (functionaris gegevensbescherming): the register of erasure and access
+//! requests with the latest access-log entries (the officer's first screen), erasure (with the refusal under a legal
 //! hold shown plainly), the access log (NEN 7513) and subject access (AVG art. 15).
 
 use axum::extract::{Query, State};
@@ -26,14 +27,20 @@ pub(crate) fn router() -> Router<WebState> {
     Router::new()
         .route(
             "/privacy",
-            get(|| async { Redirect::to("/privacy/wissen") }),
+            get(|| async { Redirect::to("/privacy/verzoeken") }),
         )
+        .route("/privacy/verzoeken", get(requests_page))
+        .route("/privacy/verzoeken/besluit", post(requests_decide))
         .route("/privacy/wissen", get(erase_page).post(erase_submit))
         .route("/privacy/toegangslog", get(access_log_page))
         .route("/privacy/inzage", get(access_page).post(access_submit))
         .route("/privacy/inzage/download", post(access_download))
 }
 
+const SUBJECT_LIST_ERASURES: &str = "kansrijk.qry.privacy.verwijderverzoeken";
+const SUBJECT_LIST_ACCESS: &str = "kansrijk.qry.privacy.inzageverzoeken";
+const SUBJECT_DECIDE_ERASURE: &str = "kansrijk.cmd.privacy.verwijderverzoek-besluiten";
+const SUBJECT_DECIDE_ACCESS: &str = "kansrijk.cmd.privacy.inzageverzoek-besluiten";
 const SUBJECT_ERASE: &str = "kansrijk.cmd.privacy.betrokkene-wissen";
 const SUBJECT_LOG: &str = "kansrijk.qry.privacy.toegangslog";
 const SUBJECT_ACCESS: &str = "kansrijk.qry.privacy.inzageverzoek";
@@ -216,6 +223,340 @@ async fn erase_submit(
                 erase_form(&state, &s, None, &subject, &grounds, &errors, None),
             )
                 .into_response()
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Requests (the officer's first screen)
+
+const REJECT_REASONS: &[(&str, &str)] = &[
+    ("", "Kies een reden"),
+    ("bewaarplicht", "Er geldt een bewaarplicht"),
+    ("identiteit-niet-vastgesteld", "Identiteit niet vastgesteld"),
+    ("geen-gezag", "Aanvrager heeft geen gezag"),
+    ("kennelijk-ongegrond", "Kennelijk ongegrond of buitensporig"),
+];
+
+fn requester_label(r: &str) -> &str {
+    match r {
+        "ouder" => "Ouder",
+        "betrokkene" => "Betrokkene zelf",
+        "medewerker" => "Medewerker namens de ouders",
+        other => other,
+    }
+}
+
+fn reason_label(r: &str) -> &str {
+    REJECT_REASONS
+        .iter()
+        .find(|(k, _)| *k == r)
+        .map(|(_, l)| *l)
+        .unwrap_or(r)
+}
+
+/// One table of open requests of a kind, with the officer's actions.
+fn requests_table(s: &Session, kind: &str, title: &str, list: &Result<Value, Problem>) -> Markup {
+    let id = format!("{kind}en");
+    html! {
+        section aria-labelledby=(format!("{id}-titel")) {
+            h2 id=(format!("{id}-titel")) { (title) }
+            @match list {
+                Err(p) => {
+                    div class="notice notice-danger" role="alert" {
+                        p { strong { "De verzoeken konden niet worden opgehaald. " } (p.detail.clone().unwrap_or_else(|| p.title.clone())) }
+                    }
+                }
+                Ok(v) => {
+                    @let rows: Vec<Value> = v.get("requests").and_then(Value::as_array).cloned().unwrap_or_default()
+                        .into_iter().filter(|r| r.get("status").and_then(Value::as_str) == Some("ontvangen")).collect();
+                    @let overdue = v.get("overdue").and_then(Value::as_i64).unwrap_or(0);
+                    @if rows.is_empty() {
+                        p { "Er zijn geen open verzoeken." }
+                    } @else {
+                        p {
+                            (rows.len()) " open"
+                            @if overdue > 0 { ", waarvan " (badge(Tone::Danger, &format!("{overdue} te laat"))) }
+                            "."
+                        }
+                        div class="table-wrap" tabindex="0" role="region" aria-label=(format!("{title}, horizontaal te scrollen")) {
+                            table id=(id) {
+                                caption { (title) ": open, de kortste termijn eerst" }
+                                thead {
+                                    tr {
+                                        th scope="col" { "Ontvangen" }
+                                        th scope="col" { "Uiterlijk" }
+                                        th scope="col" { "Aanvrager" }
+                                        th scope="col" { "Betrokkene" }
+                                        th scope="col" { "Opmerking" }
+                                        th scope="col" { "Besluit" }
+                                    }
+                                }
+                                tbody {
+                                    @for r in &rows {
+                                        @let st = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                                        @let rid = st("id");
+                                        @let late = r.get("overdue").and_then(Value::as_bool).unwrap_or(false);
+                                        tr data-verzoek=(rid) {
+                                            td { (layout::date_nl(&st("receivedOn"))) }
+                                            td class=[late.then_some("te-laat")] {
+                                                (layout::date_nl(&st("deadline")))
+                                                @if late { " " (badge(Tone::Danger, "Termijn verstreken")) }
+                                            }
+                                            td { (requester_label(&st("requester"))) }
+                                            td { code { (st("subject")) } }
+                                            td {
+                                                @if let Some(h) = r.get("refusedUnderHold").and_then(Value::as_str) {
+                                                    (badge(Tone::Danger, "Uitvoeren geweigerd"))
+                                                    " Er geldt een bewaarplicht (" (h) "). Er is niets gewist."
+                                                } @else if let Some(h) = r.get("hold").and_then(Value::as_str) {
+                                                    (badge(Tone::Warning, "Bewaarplicht")) " " (h)
+                                                }
+                                            }
+                                            td {
+                                                form method="post" action="/privacy/verzoeken/besluit" class="inline-form" {
+                                                    (form_guard(s, &Uuid::new_v4()))
+                                                    input type="hidden" name="soort" value=(kind);
+                                                    input type="hidden" name="verzoek" value=(rid);
+                                                    input type="hidden" name="besluit" value="uitvoeren";
+                                                    button type="submit" class="button" {
+                                                        @if kind == "verwijderverzoek" { "Uitvoeren (wissen)" } @else { "Uitvoeren (overzicht samenstellen)" }
+                                                        span class="visually-hidden" { " voor het verzoek ontvangen op " (layout::date_nl(&st("receivedOn"))) }
+                                                    }
+                                                }
+                                                form method="post" action="/privacy/verzoeken/besluit" {
+                                                    (form_guard(s, &Uuid::new_v4()))
+                                                    input type="hidden" name="soort" value=(kind);
+                                                    input type="hidden" name="verzoek" value=(rid);
+                                                    input type="hidden" name="besluit" value="afwijzen";
+                                                    label for=(format!("reden-{rid}")) { "Reden van afwijzen" }
+                                                    select id=(format!("reden-{rid}")) name="reden" {
+                                                        @for (v, l) in REJECT_REASONS {
+                                                            option value=(v) { (l) }
+                                                        }
+                                                    }
+                                                    " "
+                                                    button type="submit" class="button button-secondary" {
+                                                        "Afwijzen"
+                                                        span class="visually-hidden" { " (verzoek ontvangen op " (layout::date_nl(&st("receivedOn"))) ")" }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @let handled: Vec<Value> = v.get("requests").and_then(Value::as_array).cloned().unwrap_or_default()
+                        .into_iter().filter(|r| r.get("status").and_then(Value::as_str) != Some("ontvangen")).take(5).collect();
+                    @if !handled.is_empty() {
+                        h3 { "Recent afgehandeld" }
+                        ul {
+                            @for r in &handled {
+                                @let st = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                                li {
+                                    "Ontvangen " (layout::date_nl(&st("receivedOn"))) ", " (requester_label(&st("requester"))) ": "
+                                    @if st("status") == "uitgevoerd" { (badge(Tone::Success, "Uitgevoerd")) } @else {
+                                        (badge(Tone::Neutral, "Afgewezen")) " " (reason_label(&st("reason")))
+                                    }
+                                    " (betrokkene " code { (st("subject")) } ")"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn requests_view(
+    state: &WebState,
+    s: &Session,
+    flash: Option<String>,
+    notice: Option<&str>,
+) -> Markup {
+    let erasures: Result<Value, Problem> = call::query(
+        state,
+        s,
+        "privacy.verwijderverzoeken",
+        SUBJECT_LIST_ERASURES,
+        &json!({}),
+    )
+    .await;
+    let accesses: Result<Value, Problem> = call::query(
+        state,
+        s,
+        "privacy.inzageverzoeken",
+        SUBJECT_LIST_ACCESS,
+        &json!({}),
+    )
+    .await;
+    let from = chrono::Utc::now().date_naive() - chrono::Days::new(30);
+    let log: Result<Value, Problem> = call::query(
+        state,
+        s,
+        "privacy.toegangslog",
+        SUBJECT_LOG,
+        &json!({ "from": format!("{from}T00:00:00Z"), "limit": 1000 }),
+    )
+    .await;
+    let ctx = state.ctx(Some(s), flash, "/privacy/verzoeken");
+    page(
+        &ctx,
+        if notice.is_some() {
+            "Fout: verzoeken"
+        } else {
+            "Verzoeken"
+        },
+        html! {
+            h1 { "Verzoeken van betrokkenen" }
+            p class="lead" {
+                "Verzoeken om gegevens te wissen (AVG artikel 17) en om inzage (artikel 15), ingediend door ouders, "
+                "betrokkenen of medewerkers namens de ouders. U beslist binnen een maand na ontvangst."
+            }
+            @if let Some(n) = notice {
+                div class="notice notice-danger" role="alert" id="besluit-fout" tabindex="-1" {
+                    p { (n) }
+                }
+            }
+            (requests_table(s, "verwijderverzoek", "Verwijderverzoeken", &erasures))
+            (requests_table(s, "inzageverzoek", "Inzageverzoeken", &accesses))
+            section aria-labelledby="toegangslog-titel" {
+                h2 id="toegangslog-titel" { "Laatste registraties in het toegangslog" }
+                @match &log {
+                    Err(p) => {
+                        div class="notice notice-danger" role="alert" {
+                            p { strong { "Het toegangslog kon niet worden opgehaald. " } (p.detail.clone().unwrap_or_else(|| p.title.clone())) }
+                        }
+                    }
+                    Ok(page_) => {
+                        @let entries: Vec<Value> = page_.get("entries").and_then(Value::as_array).cloned().unwrap_or_default()
+                            .into_iter().rev().take(10).collect();
+                        @if entries.is_empty() {
+                            p { "Er zijn de laatste 30 dagen geen registraties." }
+                        } @else {
+                            div class="table-wrap" tabindex="0" role="region" aria-label="Laatste registraties, horizontaal te scrollen" {
+                                table id="laatste-registraties" {
+                                    caption { "De " (entries.len()) " nieuwste registraties van uw gemeente" }
+                                    thead {
+                                        tr {
+                                            th scope="col" { "Tijdstip (UTC)" }
+                                            th scope="col" { "Gebeurtenis" }
+                                            th scope="col" { "Uitkomst" }
+                                            th scope="col" { "Organisatie en rol" }
+                                            th scope="col" { "Toegangspunt" }
+                                        }
+                                    }
+                                    tbody {
+                                        @for e in &entries {
+                                            @let st = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                                            tr {
+                                                td { (layout::datetime_nl(&st("occurredAt"))) }
+                                                td { (label(EVENTS, &st("event"))) }
+                                                td {
+                                                    @match st("outcome").as_str() {
+                                                        "success" => (badge(Tone::Success, "Gelukt")),
+                                                        "denied" => (badge(Tone::Danger, "Geweigerd")),
+                                                        other => (badge(Tone::Warning, label(OUTCOMES, other))),
+                                                    }
+                                                }
+                                                td { (st("organisation")) br; span class="muted" { (st("organisationType")) " · " (st("role")) } }
+                                                td { (st("accessPoint")) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        p { a href="/privacy/toegangslog" { "Het hele toegangslog doorzoeken" } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+async fn requests_page(
+    State(state): State<WebState>,
+    s: Session,
+    jar: PrivateCookieJar,
+) -> Response {
+    if let Some(r) = officer_only(&state, &s) {
+        return r;
+    }
+    let (jar, flash) = take_flash(jar);
+    (jar, requests_view(&state, &s, flash, None).await).into_response()
+}
+
+async fn requests_decide(
+    State(state): State<WebState>,
+    s: Session,
+    jar: PrivateCookieJar,
+    f: FormData,
+) -> Response {
+    if let Some(r) = officer_only(&state, &s) {
+        return r;
+    }
+    if !s.csrf_ok(&f.csrf()) {
+        return csrf_refused(&state, Some(&s));
+    }
+    let kind = f.get("soort");
+    let (action, subject) = match kind.as_str() {
+        "verwijderverzoek" => ("privacy.verwijderverzoek-besluiten", SUBJECT_DECIDE_ERASURE),
+        "inzageverzoek" => ("privacy.inzageverzoek-besluiten", SUBJECT_DECIDE_ACCESS),
+        _ => return super::forbidden(&state, &s),
+    };
+    let Ok(request) = Uuid::parse_str(&f.get("verzoek")) else {
+        return super::forbidden(&state, &s);
+    };
+    let decision = f.get("besluit");
+    let reason = f.get("reden");
+    let body = match decision.as_str() {
+        "uitvoeren" => json!({ "request": request, "decision": "uitvoeren" }),
+        "afwijzen" => {
+            if reason.is_empty() {
+                let v = requests_view(
+                    &state,
+                    &s,
+                    None,
+                    Some("Kies een reden om het verzoek af te wijzen."),
+                )
+                .await;
+                return (StatusCode::BAD_REQUEST, v).into_response();
+            }
+            json!({ "request": request, "decision": "afwijzen", "reason": reason })
+        }
+        _ => return super::forbidden(&state, &s),
+    };
+    match call::command(&state, &s, action, subject, &body, f.command_id()).await {
+        Ok(_) => {
+            let msg = match (kind.as_str(), decision.as_str()) {
+                ("verwijderverzoek", "uitvoeren") => "Het verwijderverzoek is uitgevoerd: de betrokkene is gewist.".to_owned(),
+                ("inzageverzoek", "uitvoeren") => "Het inzageverzoek is uitgevoerd: het overzicht is samengesteld. U vindt het bij Inzageverzoek.".to_owned(),
+                _ => format!("Het verzoek is afgewezen ({}).", reason_label(&reason)),
+            };
+            (
+                with_flash(&state, jar, &msg),
+                Redirect::to("/privacy/verzoeken"),
+            )
+                .into_response()
+        }
+        Err(p) => {
+            let notice = match (p.status, p.code.as_deref()) {
+                (409, Some("bewaarplicht")) => format!(
+                    "Uitvoeren geweigerd: er geldt een bewaarplicht. {}",
+                    p.detail.clone().unwrap_or_default()
+                ),
+                (404, _) => "Dit verzoek bestaat niet (meer) in uw gemeente.".to_owned(),
+                (503, _) => p.detail.clone().unwrap_or_else(|| {
+                    "De dienst is niet beschikbaar. Probeer het later opnieuw.".into()
+                }),
+                _ => p.detail.clone().unwrap_or_else(|| p.title.clone()),
+            };
+            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, requests_view(&state, &s, None, Some(&notice)).await).into_response()
         }
     }
 }
