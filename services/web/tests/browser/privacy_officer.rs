@@ -1,4 +1,5 @@
-//! The privacy officer: erasure refused under a legal hold, erasure, access log, subject access.
+//! The privacy officer: the register of requests (an open, overdue erasure request executed),
+//! erasure refused under a legal hold, erasure, access log, subject access.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -36,10 +37,48 @@ async fn privacy_officer_journey() {
         .await
         .expect("a legal hold");
 
+    // The parents' erasure request, received 40 days ago: past its one-month deadline.
+    let asked = subject_with_key(&s).await;
+    let received = chrono::Utc::now().date_naive() - chrono::Days::new(40);
+    let filed: Value = s
+        .request(
+            "kansrijk.cmd.privacy.verwijderverzoek-indienen",
+            &officer(),
+            &json!({ "subject": asked, "requester": "ouder", "receivedOn": received.to_string() }),
+        )
+        .await
+        .expect("an erasure request");
+    let request_id = filed["streamId"].as_str().unwrap().to_owned();
+
     s.login("privacyfunctionaris").await;
     s.assert_text("Karin (functionaris gegevensbescherming)")
         .await;
     s.assert_text("Ontwikkelomgeving").await;
+
+    // The first screen: the open request, overdue, with who asked; executing it erases.
+    s.wait_for("#verwijderverzoeken").await;
+    s.assert_text("Verzoeken van betrokkenen").await;
+    let row = s.text(&format!("tr[data-verzoek='{request_id}']")).await;
+    assert!(
+        row.contains("Termijn verstreken")
+            && row.contains("Ouder")
+            && row.contains(&asked.to_string()),
+        "{row}"
+    );
+    s.assert_text("Laatste registraties in het toegangslog")
+        .await;
+    s.check("verzoeken").await;
+    s.nav(&format!(
+        "tr[data-verzoek='{request_id}'] form.inline-form button[type='submit']"
+    ))
+    .await;
+    s.wait_for(".notice-success").await;
+    s.assert_text("Het verwijderverzoek is uitgevoerd").await;
+    s.assert_text("Recent afgehandeld").await;
+    s.check("verzoek-uitgevoerd").await;
+
+    s.nav("a[href='/privacy/wissen']").await;
+    s.wait_for("form[action='/privacy/wissen']").await;
     s.check("wissen-formulier").await;
 
     // Every error at once, next to its field and in the summary.
