@@ -190,6 +190,17 @@ const SCREENS: &[FirstScreen] = &[
         record: Some("a[href^='/jeugdteam/casus/']"),
     },
     FirstScreen {
+        persona: "privacyfunctionaris",
+        path: "/privacy/verzoeken",
+        texts: &[
+            "Verzoeken van betrokkenen",
+            "Termijn verstreken",
+            "Laatste registraties in het toegangslog",
+        ],
+        min_rows: 3,
+        record: None,
+    },
+    FirstScreen {
         persona: "beleidsadviseur",
         path: "/gemeente",
         texts: &["VVE-monitor", "Bereik over de kwartalen", "Per wijk"],
