@@ -252,7 +252,7 @@ def check_nats():
             err(f"NATS: user {name}'s password must come from the environment")
     # Commands and queries: only the gateway sends them, except a few named, documented
     # service-to-service requests.
-    query_exceptions = {("privacy", "kansrijk.qry.vve.inzage"), ("vve", "kansrijk.qry.registry.vve-locatie")}
+    query_exceptions = {("privacy", "kansrijk.qry.vve.inzage")}
     command_exceptions = {
         ("overdracht", "kansrijk.cmd.privacy.betrokkene-wissen"),
         ("overdracht", "kansrijk.cmd.privacy.bewaartermijn-registreren"),
@@ -283,6 +283,19 @@ def check_nats():
             err(f"NATS: {name} cannot publish its own events")
         if name not in ("ops",) and may(u, "publish", "$JS.API.STREAM.DELETE.KANSRIJK_EVENTS"):
             err(f"NATS: {name} may delete the events stream")
+    # Replies: each user reads only its own inbox (issue 17: `_INBOX.>` let any user read every
+    # reply on the bus, subject keys included).
+    for name, u in users.items():
+        for other in users:
+            probe = f"_INBOX_{other}.x" if other != "*" else "_INBOX.x"
+            if may(u, "subscribe", probe) and other != name:
+                err(f"NATS: {name} may read {other}'s replies")
+        if may(u, "subscribe", "_INBOX.x"):
+            err(f"NATS: {name} may read every reply (_INBOX.>)")
+        if not may(u, "subscribe", f"_INBOX_{name}.x"):
+            err(f"NATS: {name} cannot read its own replies (_INBOX_{name}.>)")
+    if may(users["gateway"], "publish", "kansrijk.qry.vve.inzage"):
+        err("NATS: the gateway may call a service's subject-access endpoint")
     # Each service takes only its own commands.
     for name, u in users.items():
         for owner in owners:

@@ -66,6 +66,34 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # fmt and clippy failures do not stop the run: the test suite still runs, and the summary at the
 # end names every step that failed.
 failed=()
+
+# Dependency checks (issue 17 item 18, deny.toml): cargo-deny from crates.io, installed into
+# $CARGO_HOME/bin once and reused. Licenses, bans and sources are checked on every run (cargo
+# metadata downloads the crates of every platform from crates.io).
+# Advisories need the RustSec database, fetched from its Git repository, which CI cannot reach:
+# they are checked (and a new advisory fails the run) only against a local copy in
+# $CARGO_HOME/advisory-dbs (deny.toml's db-path); without one the run says so loudly.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+if ! cargo deny --version >/dev/null 2>&1; then
+  log "installing cargo-deny (cargo install cargo-deny --locked, once; takes minutes)"
+  cargo install cargo-deny --locked --root "$CARGO_HOME" || warn "installing cargo-deny failed"
+fi
+if cargo deny --version >/dev/null 2>&1; then
+  log "cargo deny check bans licenses sources"
+  cargo deny check bans licenses sources || failed+=("cargo deny check bans licenses sources")
+  advisory_db="$CARGO_HOME/advisory-dbs"
+  if compgen -G "$advisory_db/*/crates" >/dev/null 2>&1; then
+    log "cargo deny --offline check advisories (local database $advisory_db, not fetched)"
+    cargo deny --offline check advisories || failed+=("cargo deny check advisories")
+  else
+    warn "##################################################################"
+    warn "# No RustSec advisory database in $advisory_db:"
+    warn "# advisories NOT checked (see docs/operations.md, Dependency checks)."
+    warn "##################################################################"
+  fi
+else
+  failed+=("cargo deny (not installed)")
+fi
 log "cargo fmt --all --check"
 cargo fmt --all --check || failed+=("cargo fmt --all --check")
 

@@ -49,3 +49,20 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     host.serve(handlers::endpoints(&svc), config.max_in_flight, shutdown)
         .await
 }
+
+/// Every NATS subject this service sends requests to, besides its own events and the JetStream
+/// API, from the constants the calls use. The grants of NATS user `casework` in
+/// deploy/kubernetes/nats/values.yaml are exactly these (services/cli/tests/nats_permissions.rs).
+pub fn nats_requests() -> Vec<String> {
+    use kansrijk_proto::privacy::subjects as privacy_subjects;
+    use kansrijk_proto::subject::privacy;
+    vec![
+        privacy::KEYS_GET.into(),
+        privacy::KEYS_CREATE.into(),
+        privacy::ACCESS_LOG_APPEND.into(),
+        // A legal hold while a child-protection escalation is open; a closed case's retention.
+        privacy_subjects::PLACE_HOLD.into(),
+        privacy_subjects::REGISTER_RETENTION.into(),
+        handlers::districts_subject(),
+    ]
+}

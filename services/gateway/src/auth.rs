@@ -383,6 +383,7 @@ pub fn actor_from_claims(c: Claims) -> Result<Actor, AuthError> {
     {
         return Err(AuthError::Claims("role"));
     }
+    refuse_service_identity(&c)?;
     Ok(Actor {
         person: c.sub,
         organisation: c.organisation,
@@ -393,6 +394,27 @@ pub fn actor_from_claims(c: Claims) -> Result<Actor, AuthError> {
             .purpose
             .unwrap_or_else(|| default_purpose(organisation_type)),
     })
+}
+
+/// A user token never carries a service identity (issue 17 item 6): the role `dienst`, a
+/// `dienst:` subject and the all-municipalities code `0000` are the services' own identities
+/// ([`kansrijk_runtime::identity`]), which the privacy service serves as key clients. Refused
+/// whatever the issuer, so a misconfigured identity provider cannot hand them out either.
+fn refuse_service_identity(c: &Claims) -> Result<(), AuthError> {
+    use kansrijk_runtime::identity::{ALL_MUNICIPALITIES, SERVICE_PERSON_PREFIX, SERVICE_ROLE};
+    if c.role.eq_ignore_ascii_case(SERVICE_ROLE) {
+        return Err(AuthError::Claims("role"));
+    }
+    if c.sub
+        .get(..SERVICE_PERSON_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(SERVICE_PERSON_PREFIX))
+    {
+        return Err(AuthError::Claims("sub"));
+    }
+    if c.municipality == ALL_MUNICIPALITIES {
+        return Err(AuthError::Claims("municipality"));
+    }
+    Ok(())
 }
 
 /// The bearer token of an `Authorization` header value.
@@ -442,6 +464,11 @@ mod tests {
             |c: &mut Claims| c.municipality = "546".into(),
             |c: &mut Claims| c.role = "Leerkracht ".into(),
             |c: &mut Claims| c.organisation = String::new(),
+            // A service identity (issue 17 item 6).
+            |c: &mut Claims| c.role = "dienst".into(),
+            |c: &mut Claims| c.sub = "dienst:vve".into(),
+            |c: &mut Claims| c.sub = "Dienst:privacy".into(),
+            |c: &mut Claims| c.municipality = "0000".into(),
         ] {
             let mut c = claims();
             change(&mut c);

@@ -87,3 +87,20 @@ async fn scheduler(svc: Arc<Service>, interval: Duration, shutdown: Cancellation
         }
     }
 }
+
+/// Every NATS subject this service sends requests to, besides its own events and the JetStream
+/// API, from the constants the calls use. The grants of NATS user `overdracht` in
+/// deploy/kubernetes/nats/values.yaml are exactly these (services/cli/tests/nats_permissions.rs).
+pub fn nats_requests() -> Vec<String> {
+    use kansrijk_proto::privacy::subjects as privacy_subjects;
+    use kansrijk_proto::subject::privacy;
+    vec![
+        privacy::KEYS_GET.into(),
+        privacy::KEYS_CREATE.into(),
+        privacy::ACCESS_LOG_APPEND.into(),
+        // Shred a file's key when parents refuse consent (and follow a child's erasure); the
+        // retention of a file.
+        privacy_subjects::ERASE.into(),
+        privacy_subjects::REGISTER_RETENTION.into(),
+    ]
+}

@@ -80,3 +80,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let endpoints = handlers::endpoints(&privacy, &host.nats);
     host.serve(endpoints, 256, shutdown).await
 }
+
+/// Every NATS subject this service sends requests to, besides its own events and the JetStream
+/// API: each service's part of a subject access request (AVG art. 15), for the services it asks
+/// by default ([`config::DEFAULT_INZAGE_SERVICES`]). The grants of NATS user `privacy` in
+/// deploy/kubernetes/nats/values.yaml are exactly these (services/cli/tests/nats_permissions.rs).
+pub fn nats_requests() -> Vec<String> {
+    config::DEFAULT_INZAGE_SERVICES
+        .iter()
+        .map(|s| kansrijk_proto::privacy::subjects::subject_access_part(s))
+        .collect()
+}

@@ -14,6 +14,10 @@ use uuid::Uuid;
 
 /// Connects with unlimited reconnects: a NATS outage delays work, it never ends a service.
 /// `url` may list several servers of a cluster, comma-separated.
+///
+/// Replies come to the user's own inbox prefix ([`inbox_prefix`]: `_INBOX_<user>` for the NATS
+/// user in the URL), the only inbox its permissions let it subscribe to: no user can read the
+/// replies another user asked for (deploy/kubernetes/nats/values.yaml).
 pub async fn connect(url: &str, name: &str) -> Result<Client, async_nats::ConnectError> {
     let servers: Vec<&str> = url
         .split(',')
@@ -22,12 +26,37 @@ pub async fn connect(url: &str, name: &str) -> Result<Client, async_nats::Connec
         .collect();
     async_nats::ConnectOptions::new()
         .name(name)
+        .custom_inbox_prefix(inbox_prefix(url))
         .retry_on_initial_connect()
         .max_reconnects(None)
         .connection_timeout(Duration::from_secs(5))
         .request_timeout(Some(Duration::from_secs(10)))
         .connect(servers)
         .await
+}
+
+/// The inbox prefix of the NATS user in `url` (the user of the first server naming one):
+/// `_INBOX_<user>`, or `_INBOX` without a user (a local server without accounts).
+/// `request`/`send_request`, JetStream acks and pull consumers all take their reply subjects from
+/// it (async-nats `Client::new_inbox`).
+pub fn inbox_prefix(url: &str) -> String {
+    let user = url.split(',').find_map(|server| {
+        let rest = server
+            .trim()
+            .split_once("://")
+            .map_or(server.trim(), |(_, r)| r);
+        let (userinfo, _) = rest.split_once('@')?;
+        let user = userinfo.split(':').next().unwrap_or_default();
+        (!user.is_empty()
+            && user
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| user.to_owned())
+    });
+    match user {
+        Some(u) => format!("_INBOX_{u}"),
+        None => "_INBOX".to_owned(),
+    }
 }
 
 /// The configuration of the events stream. File storage, kept (it is the replay log), a two-minute
@@ -174,4 +203,27 @@ pub fn encode_reply<T: Serialize>(reply: &Reply<T>) -> bytes::Bytes {
             serde_json::to_vec(&Reply::<()>::Problem(Problem::internal())).unwrap_or_default()
         })
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_inbox_prefix_is_the_users_own() {
+        use super::inbox_prefix;
+        assert_eq!(
+            inbox_prefix("nats://gateway:pw@nats:4222"),
+            "_INBOX_gateway"
+        );
+        assert_eq!(
+            inbox_prefix("tls://views:p@ss:w@nats.kansrijk.svc:4222"),
+            "_INBOX_views"
+        );
+        assert_eq!(
+            inbox_prefix("nats://127.0.0.1:4222, nats://vve:x@127.0.0.1:4223"),
+            "_INBOX_vve"
+        );
+        assert_eq!(inbox_prefix("nats://127.0.0.1:4222"), "_INBOX");
+        // Not a subject token: the default (the server then refuses what the user may not).
+        assert_eq!(inbox_prefix("nats://a.b:x@h:1"), "_INBOX");
+    }
 }

@@ -56,3 +56,21 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     host.serve(handlers::endpoints(&svc), config.max_in_flight, shutdown)
         .await
 }
+
+/// Every NATS subject this service sends requests to, besides its own events and the JetStream
+/// API, from the functions and constants the calls use. The grants of NATS user `vve` in
+/// deploy/kubernetes/nats/values.yaml are exactly these (services/cli/tests/nats_permissions.rs).
+pub fn nats_requests() -> Vec<String> {
+    use kansrijk_proto::subject::privacy;
+    vec![
+        privacy::KEYS_GET.into(),
+        privacy::KEYS_CREATE.into(),
+        privacy::PSEUDONYM.into(),
+        privacy::ACCESS_LOG_APPEND.into(),
+        // The JGZ retention period of a newly registered child.
+        kansrijk_proto::privacy::subjects::REGISTER_RETENTION.into(),
+        // A referral goes only to a registered VVE location; a district only from the registry.
+        api::registry_locations_subject(),
+        handlers::districts_subject(),
+    ]
+}

@@ -379,3 +379,66 @@ async fn logout_sends_back_to_an_own_or_local_address_only() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("uitgelogd"));
 }
+
+/// Issue 17 item 6: a token that claims a service identity (role `dienst`, subject `dienst:*`,
+/// municipality `0000`), signed by the issuer the gateway trusts, is refused at the edge with a
+/// 401; nothing reaches NATS, so the privacy service never sees the caller as a key client.
+#[tokio::test]
+async fn a_user_token_carrying_a_service_identity_is_refused_at_the_edge() {
+    use futures::StreamExt;
+    let app = TestApp::start(Options {
+        nats: true,
+        ..Options::default()
+    })
+    .await;
+    let issuer = app.state.dev_issuer().unwrap().clone();
+    let nats = app.nats.clone().unwrap();
+    let mut seen = nats.subscribe("kansrijk.>").await.unwrap();
+    nats.flush().await.unwrap();
+    let subject = uuid::Uuid::new_v4();
+    let path = format!("/v1/betrokkenen/{subject}/inzage");
+    let officer = issuer.claims(persona("privacyfunctionaris").unwrap());
+    for (what, claims) in [
+        (
+            "role dienst",
+            Claims {
+                role: "dienst".into(),
+                ..officer.clone()
+            },
+        ),
+        (
+            "subject dienst:privacy",
+            Claims {
+                sub: "dienst:privacy".into(),
+                ..officer.clone()
+            },
+        ),
+        (
+            "the whole service identity",
+            Claims {
+                sub: "dienst:vve".into(),
+                role: "dienst".into(),
+                municipality: "0000".into(),
+                organisation_type: "gemeente".into(),
+                ..officer.clone()
+            },
+        ),
+        (
+            "municipality 0000",
+            Claims {
+                municipality: "0000".into(),
+                ..officer.clone()
+            },
+        ),
+    ] {
+        let token = issuer.sign(&claims).unwrap();
+        let r = app.get(&path, Some(&token)).await;
+        assert_eq!(r.status().as_u16(), 401, "{what}");
+    }
+    let reached = tokio::time::timeout(std::time::Duration::from_millis(500), seen.next()).await;
+    assert!(
+        reached.is_err(),
+        "a request with a service identity reached NATS: {:?}",
+        reached.ok().flatten().map(|m| m.subject)
+    );
+}
