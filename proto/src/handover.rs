@@ -1048,6 +1048,7 @@ pub struct DraftPreschoolFile {
     pub opgesteld_op: NaiveDate,
     pub warme_overdracht_gewenst: bool,
     pub kind: ChildIdentity,
+    #[schemars(extend("x-meerregelig" = true))]
     pub inhoud: PreschoolContent,
 }
 
@@ -1058,6 +1059,7 @@ pub struct RevisePreschoolFile {
     pub dossier_id: Uuid,
     pub datum: NaiveDate,
     pub warme_overdracht_gewenst: bool,
+    #[schemars(extend("x-meerregelig" = true))]
     pub inhoud: PreschoolContent,
 }
 
@@ -1070,6 +1072,7 @@ pub struct CreateOsoFile {
     pub schooljaar: String,
     pub aangemaakt_op: NaiveDate,
     pub leerling: ChildIdentity,
+    #[schemars(extend("x-meerregelig" = true))]
     pub inhoud: OsoContent,
 }
 
@@ -1079,6 +1082,7 @@ pub struct CreateOsoFile {
 pub struct UpdateOsoFile {
     pub dossier_id: Uuid,
     pub datum: NaiveDate,
+    #[schemars(extend("x-meerregelig" = true))]
     pub inhoud: OsoContent,
 }
 
@@ -1087,6 +1091,7 @@ pub struct UpdateOsoFile {
 #[serde(rename_all = "camelCase")]
 pub struct ImportOsoFile {
     pub datum: NaiveDate,
+    #[schemars(extend("x-meerregelig" = true))]
     pub document: serde_json::Value,
 }
 
@@ -1096,6 +1101,7 @@ pub struct ImportOsoFile {
 pub struct GiveAdvice {
     pub dossier_id: Uuid,
     pub datum: NaiveDate,
+    #[schemars(extend("x-meerregelig" = true))]
     pub advies: Advice,
 }
 
@@ -1114,6 +1120,7 @@ pub struct RecordTestResult {
 pub struct ReconsiderAdvice {
     pub dossier_id: Uuid,
     pub datum: NaiveDate,
+    #[schemars(extend("x-meerregelig" = true))]
     pub heroverweging: Reconsideration,
 }
 
@@ -1132,6 +1139,7 @@ pub struct RecordParentsInformed {
 pub struct AddParentsResponse {
     pub dossier_id: Uuid,
     pub datum: NaiveDate,
+    #[schemars(extend("x-meerregelig" = true))]
     pub reactie: ParentsResponse,
 }
 
@@ -1185,6 +1193,7 @@ pub struct FileRef {
 pub struct WarmHandover {
     pub dossier_id: Uuid,
     pub datum: NaiveDate,
+    #[schemars(length(max = 20))]
     pub deelnemers: Vec<Participant>,
 }
 

@@ -11,6 +11,7 @@ pub mod privacy;
 pub mod problem;
 pub mod sealed;
 pub mod subject;
+pub mod text;
 pub mod vve;
 
 pub use actor::{Actor, OrganisationType, Purpose};

@@ -577,4 +577,32 @@ async fn the_registry_answers_the_vve_services_location_question() {
             "{lrk}"
         );
     }
+    // The batch query the referral uses: one lookup for every location, in the order asked.
+    use kansrijk_vve_reach::api::{
+        registry_locations_subject, RegistryLocationsAnswer, RegistryLocationsQuery,
+    };
+    let answer: RegistryLocationsAnswer = kansrijk_runtime::nats::request(
+        &stack.nats_client,
+        registry_locations_subject(),
+        kansrijk_runtime::nats::request_headers(&me, None, None),
+        &RegistryLocationsQuery {
+            lrks: vec![CHILDCARE_A.into(), "999999999".into(), CHILDCARE_B.into()],
+        },
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("the registry answers the batch");
+    let got: Vec<(&str, bool)> = answer
+        .locaties
+        .iter()
+        .map(|l| (l.lrk.as_str(), l.vve))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (CHILDCARE_A, true),
+            ("999999999", false),
+            (CHILDCARE_B, true)
+        ]
+    );
 }

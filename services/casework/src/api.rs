@@ -24,6 +24,8 @@ pub const MAX_MINUTES_TEXT: usize = 4000;
 pub const MAX_ITEMS: usize = 30;
 /// Most household members.
 pub const MAX_MEMBERS: usize = 20;
+/// Most parties of a Veilig Thuis report, and most parts in one consent.
+pub const MAX_PARTIES: usize = 20;
 
 /// One household member in [`OpenCase`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -51,6 +53,7 @@ pub struct OpenCase {
     /// Hours of case direction; default 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urenbudget_regie: Option<u16>,
+    #[schemars(length(max = MAX_MEMBERS))]
     pub gezinsleden: Vec<MemberInput>,
 }
 
@@ -81,6 +84,7 @@ pub struct GrantConsent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toestemming_id: Option<Uuid>,
     pub organisatie: String,
+    #[schemars(length(max = MAX_PARTIES))]
     pub onderdelen: Vec<PlanPart>,
     /// Default `casusregie`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,6 +109,7 @@ pub struct RevokeConsent {
 #[serde(rename_all = "camelCase")]
 pub struct RecordStrengths {
     pub casus_id: Uuid,
+    #[schemars(length(max = MAX_ITEMS))]
     pub sterke_punten: Vec<String>,
     pub vastgelegd_op: NaiveDate,
 }
@@ -117,6 +122,7 @@ pub struct RecordConcern {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zorg_id: Option<Uuid>,
     pub prioriteit: Priority,
+    #[schemars(extend("x-meerregelig" = true))]
     pub omschrijving: String,
     pub vastgelegd_op: NaiveDate,
 }
@@ -126,6 +132,7 @@ pub struct RecordConcern {
 #[serde(rename_all = "camelCase")]
 pub struct RecordNetwork {
     pub casus_id: Uuid,
+    #[schemars(length(max = MAX_ITEMS))]
     pub inzet: Vec<String>,
     pub vastgelegd_op: NaiveDate,
 }
@@ -139,6 +146,7 @@ pub struct SetGoal {
     pub doel_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zorg_id: Option<Uuid>,
+    #[schemars(extend("x-meerregelig" = true))]
     pub omschrijving: String,
     pub streefdatum: NaiveDate,
     pub gesteld_op: NaiveDate,
@@ -163,6 +171,7 @@ pub struct AssignAction {
     pub actie_id: Option<Uuid>,
     pub doel_id: Uuid,
     pub organisatie: String,
+    #[schemars(extend("x-meerregelig" = true))]
     pub omschrijving: String,
     pub deadline: NaiveDate,
     pub toegewezen_op: NaiveDate,
@@ -203,6 +212,7 @@ pub struct RecordReview {
     pub casus_id: Uuid,
     pub evaluatie_id: Uuid,
     pub gehouden_op: NaiveDate,
+    #[schemars(extend("x-meerregelig" = true))]
     pub verslag: String,
 }
 
@@ -234,9 +244,11 @@ pub struct Escalate {
     pub melding_id: Option<Uuid>,
     pub gemeld_op: NaiveDate,
     #[serde(default)]
+    #[schemars(length(max = MAX_PARTIES))]
     pub partijen: Vec<String>,
     /// One of [`crate::domain::case::LEGAL_GROUNDS`].
     pub grondslag: String,
+    #[schemars(extend("x-meerregelig" = true))]
     pub melding: String,
 }
 
@@ -245,6 +257,7 @@ pub struct Escalate {
 #[serde(rename_all = "camelCase")]
 pub struct RecordSafetyPlan {
     pub casus_id: Uuid,
+    #[schemars(length(max = MAX_ITEMS))]
     pub veiligheidsplan: Vec<String>,
     pub vastgelegd_op: NaiveDate,
 }
@@ -257,6 +270,7 @@ pub struct CloseCase {
     pub gesloten_op: NaiveDate,
     pub uitkomst: CaseOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-meerregelig" = true))]
     pub toelichting: Option<String>,
 }
 

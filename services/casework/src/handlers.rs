@@ -304,7 +304,7 @@ impl Service {
 
     pub async fn open_case(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, "casework.casus-openen")?;
-        let b: api::OpenCase = req.json()?;
+        let b: api::OpenCase = req.body()?;
         if let Some(first) = self.replayed(req.command_id).await? {
             return Ok(first);
         }
@@ -392,7 +392,7 @@ impl Service {
         self: Arc<Self>,
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
-        let b: api::AddParticipant = req.json()?;
+        let b: api::AddParticipant = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -413,7 +413,7 @@ impl Service {
         self: Arc<Self>,
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
-        let b: api::RemoveParticipant = req.json()?;
+        let b: api::RemoveParticipant = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -430,7 +430,7 @@ impl Service {
     }
 
     pub async fn grant_consent(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::GrantConsent = req.json()?;
+        let b: api::GrantConsent = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -452,7 +452,7 @@ impl Service {
     }
 
     pub async fn revoke_consent(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::RevokeConsent = req.json()?;
+        let b: api::RevokeConsent = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -472,7 +472,7 @@ impl Service {
         self: Arc<Self>,
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
-        let b: api::RecordStrengths = req.json()?;
+        let b: api::RecordStrengths = req.body()?;
         let mut errors = Vec::new();
         check_list(&mut errors, "sterkePunten", &b.sterke_punten);
         self.execute(
@@ -491,7 +491,7 @@ impl Service {
     }
 
     pub async fn record_concern(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::RecordConcern = req.json()?;
+        let b: api::RecordConcern = req.body()?;
         let mut errors = Vec::new();
         check_text(&mut errors, "omschrijving", &b.omschrijving, MAX_TEXT);
         self.execute(
@@ -512,7 +512,7 @@ impl Service {
     }
 
     pub async fn record_network(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::RecordNetwork = req.json()?;
+        let b: api::RecordNetwork = req.body()?;
         let mut errors = Vec::new();
         check_list(&mut errors, "inzet", &b.inzet);
         self.execute(
@@ -531,7 +531,7 @@ impl Service {
     }
 
     pub async fn set_goal(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::SetGoal = req.json()?;
+        let b: api::SetGoal = req.body()?;
         let mut errors = Vec::new();
         check_text(&mut errors, "omschrijving", &b.omschrijving, MAX_TEXT);
         self.execute(
@@ -556,7 +556,7 @@ impl Service {
         self: Arc<Self>,
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
-        let b: api::ChangeGoalStatus = req.json()?;
+        let b: api::ChangeGoalStatus = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -574,7 +574,7 @@ impl Service {
     }
 
     pub async fn assign_action(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::AssignAction = req.json()?;
+        let b: api::AssignAction = req.body()?;
         let mut errors = Vec::new();
         check_text(&mut errors, "omschrijving", &b.omschrijving, MAX_TEXT);
         self.execute(
@@ -600,7 +600,7 @@ impl Service {
         self: Arc<Self>,
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
-        let b: api::ChangeActionStatus = req.json()?;
+        let b: api::ChangeActionStatus = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -618,7 +618,7 @@ impl Service {
     }
 
     pub async fn adopt_plan(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::AdoptPlan = req.json()?;
+        let b: api::AdoptPlan = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -637,7 +637,7 @@ impl Service {
         self: Arc<Self>,
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
-        let b: api::ScheduleReview = req.json()?;
+        let b: api::ScheduleReview = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -654,7 +654,7 @@ impl Service {
     }
 
     pub async fn record_review(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::RecordReview = req.json()?;
+        let b: api::RecordReview = req.body()?;
         let mut errors = Vec::new();
         check_text(&mut errors, "verslag", &b.verslag, MAX_MINUTES_TEXT);
         self.execute(
@@ -674,7 +674,7 @@ impl Service {
     }
 
     pub async fn record_hours(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::RecordHours = req.json()?;
+        let b: api::RecordHours = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -695,7 +695,7 @@ impl Service {
         self: Arc<Self>,
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
-        let b: api::SetHoursBudget = req.json()?;
+        let b: api::SetHoursBudget = req.body()?;
         self.execute(
             &req,
             Vec::new(),
@@ -713,7 +713,7 @@ impl Service {
 
     /// Decides, places the legal hold, logs the break-glass opening of the safety part, appends.
     pub async fn escalate(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::Escalate = req.json()?;
+        let b: api::Escalate = req.body()?;
         let mut errors = Vec::new();
         check_text(&mut errors, "melding", &b.melding, MAX_MINUTES_TEXT);
         let step = self
@@ -774,7 +774,7 @@ impl Service {
         self: Arc<Self>,
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
-        let b: api::RecordSafetyPlan = req.json()?;
+        let b: api::RecordSafetyPlan = req.body()?;
         let mut errors = Vec::new();
         check_list(&mut errors, "veiligheidsplan", &b.veiligheidsplan);
         self.execute(
@@ -794,7 +794,7 @@ impl Service {
 
     /// Appends the closing, then registers the start of the retention period.
     pub async fn close_case(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
-        let b: api::CloseCase = req.json()?;
+        let b: api::CloseCase = req.body()?;
         let mut errors = Vec::new();
         if let Some(t) = &b.toelichting {
             check_text(&mut errors, "toelichting", t, MAX_TEXT);

@@ -77,6 +77,24 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+/// The description of an error status in the document.
+pub fn error_description(status: u16) -> &'static str {
+    match status {
+        400 => "Ongeldige invoer; alle fouten tegelijk.",
+        401 => "Niet geauthenticeerd.",
+        403 => "Geen toegang volgens het beleid.",
+        404 => "Niet gevonden.",
+        409 => "Conflict met de huidige toestand.",
+        410 => "De gegevens zijn gewist (`gewist`).",
+        413 => "De inhoud van het verzoek is te groot (`te-groot`).",
+        415 => "De inhoud moet JSON zijn (`mediatype-niet-ondersteund`).",
+        429 => "Te veel verzoeken.",
+        503 => "De dienst is niet beschikbaar.",
+        504 => "De dienst antwoordde niet op tijd.",
+        _ => "Fout.",
+    }
+}
+
 /// The name of a schemars schema (its title).
 fn schema_name(schema: &Value) -> String {
     schema
@@ -262,24 +280,21 @@ pub fn document_for(routes: &[&Route], public_url: &str, issuer: &str) -> Value 
                             .build(),
                     );
                 }
-                op = op
-                    .response("201", created.build())
-                    .response(
-                        "200",
-                        ResponseBuilder::new()
-                            .description(
-                                "Herhaling met dezelfde Idempotency-Key: het eerste resultaat.",
-                            )
-                            .header("API-Version", api_version_header())
-                            .content(
-                                "application/json",
-                                ContentBuilder::new()
-                                    .schema(Some(Ref::from_schema_name("CommandAccepted")))
-                                    .build(),
-                            )
-                            .build(),
-                    )
-                    .response("409", problem_response("Conflict met de huidige toestand."));
+                op = op.response("201", created.build()).response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description(
+                            "Herhaling met dezelfde Idempotency-Key: het eerste resultaat.",
+                        )
+                        .header("API-Version", api_version_header())
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("CommandAccepted")))
+                                .build(),
+                        )
+                        .build(),
+                );
             }
         } else {
             let response_ref = r.response.map(|f| add_schema(&mut schemas, f()));
@@ -297,19 +312,13 @@ pub fn document_for(routes: &[&Route], public_url: &str, issuer: &str) -> Value 
                     .build(),
             );
         }
-        op = op
-            .response(
-                "400",
-                problem_response("Ongeldige invoer; alle fouten tegelijk."),
-            )
-            .response("401", problem_response("Niet geauthenticeerd."))
-            .response("403", problem_response("Geen toegang volgens het beleid."))
-            .response("404", problem_response("Niet gevonden."))
-            .response("503", problem_response("De dienst is niet beschikbaar."))
-            .response(
-                "504",
-                problem_response("De dienst antwoordde niet op tijd."),
+        // Every error status the route can answer, from the route table (`Route::statuses`).
+        for status in r.statuses().into_iter().filter(|s| *s >= 400) {
+            op = op.response(
+                status.to_string(),
+                problem_response(error_description(status)),
             );
+        }
         paths.add_path_operation(relative, vec![oa_method(r.method)], op.build());
     }
     // The document itself: public.

@@ -8,9 +8,17 @@ use kansrijk_proto::problem::FieldError;
 use serde_json::Value;
 
 /// Validates `value` against `schema` (a JSON Schema document with `$defs`), returning all errors.
+/// Every string and every array also passes the rule the services apply themselves
+/// ([`kansrijk_proto::text::check`]: no control, bidi or zero-width characters, line breaks only
+/// in multi-line fields, arrays at most `maxItems` long).
 pub fn validate(schema: &Value, value: &Value) -> Vec<FieldError> {
     let mut errors = Vec::new();
     check(schema, schema, value, "", &mut errors);
+    for e in kansrijk_proto::text::check(schema, value) {
+        if !errors.contains(&e) {
+            errors.push(e);
+        }
+    }
     errors
 }
 
@@ -236,15 +244,7 @@ fn check_array(
             ));
         }
     }
-    if let Some(max) = s.get("maxItems").and_then(Value::as_u64) {
-        if (items.len() as u64) > max {
-            errors.push(FieldError::new(
-                name(path),
-                "te-veel",
-                format!("Hoogstens {max} element(en) toegestaan."),
-            ));
-        }
-    }
+    // `maxItems` is the shared rule's (`kansrijk_proto::text::check`), applied in `validate`.
     if let Some(item_schema) = s.get("items") {
         for (i, item) in items.iter().enumerate() {
             check(root, item_schema, item, &join(path, &i.to_string()), errors);

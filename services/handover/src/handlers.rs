@@ -679,7 +679,7 @@ macro_rules! command {
                 let name = name.clone();
                 async move {
                     kansrijk_policy::require(&$req.actor, &action(&name))?;
-                    let $body: $ty = $req.json()?;
+                    let $body: $ty = $req.body()?;
                     let (file, cmd): (Option<Uuid>, Command) = $make;
                     match file {
                         None => s.create(&$req, vec![cmd]).await,
@@ -892,7 +892,7 @@ pub fn endpoints(svc: &Arc<Service>) -> Endpoints {
             let s = s.clone();
             async move {
                 kansrijk_policy::require(&req.actor, &action("oso-dossier-importeren"))?;
-                let b: api::ImportOsoFile = req.json()?;
+                let b: api::ImportOsoFile = req.body()?;
                 let f = oso::import(&b.document).map_err(Problem::invalid)?;
                 if f.school.code() != req.actor.organisation {
                     return Err(Problem::forbidden(

@@ -34,18 +34,79 @@ pub struct Request {
 
 impl Request {
     /// Decodes the JSON body; a body that does not parse is a 400 problem naming no personal data.
+    /// Every string is checked first ([`kansrijk_proto::text::check_any`]): what no text may
+    /// hold (NUL and other control characters, bidi overrides, zero-width characters) is a 400
+    /// with a field error each, whoever sent the request.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            Problem::bad_request(
-                "ongeldig-bericht",
+        let value = self.value()?;
+        let errors = kansrijk_proto::text::check_any(&value);
+        if !errors.is_empty() {
+            return Err(Problem::invalid(errors));
+        }
+        Self::decode(value)
+    }
+
+    /// Decodes a command body against the JSON Schema of its type, as the gateway does before
+    /// forwarding ([`kansrijk_proto::text::check`]): every string single-line unless the schema
+    /// marks it multi-line, every array at most its `maxItems`; every error at once.
+    pub fn body<T: DeserializeOwned + schemars::JsonSchema + 'static>(&self) -> Result<T, Problem> {
+        let value = self.value()?;
+        let schema = schema_of::<T>();
+        let errors = kansrijk_proto::text::check(&schema, &value);
+        if !errors.is_empty() {
+            return Err(Problem::invalid(errors));
+        }
+        Self::decode(value)
+    }
+
+    fn value(&self) -> Result<serde_json::Value, Problem> {
+        serde_json::from_slice(&self.body).map_err(|e| Self::malformed(&e))
+    }
+
+    fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
+        serde_json::from_value(value).map_err(|e| Self::malformed(&e))
+    }
+
+    fn malformed(e: &serde_json::Error) -> Problem {
+        Problem::bad_request(
+            "ongeldig-bericht",
+            if e.line() == 0 {
+                "Het bericht heeft niet de verwachte vorm.".to_owned()
+            } else {
                 format!(
                     "Het bericht heeft niet de verwachte vorm (regel {}, kolom {}).",
                     e.line(),
                     e.column()
-                ),
-            )
-        })
+                )
+            },
+        )
     }
+}
+
+/// The JSON Schema of `T` (as the gateway's route table generates it), made once per type.
+fn schema_of<T: schemars::JsonSchema + 'static>() -> Arc<serde_json::Value> {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<serde_json::Value>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(s) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&TypeId::of::<T>()).cloned())
+    {
+        return s;
+    }
+    let schema = Arc::new(
+        schemars::generate::SchemaSettings::draft2020_12()
+            .into_generator()
+            .into_root_schema_for::<T>()
+            .to_value(),
+    );
+    if let Ok(mut c) = cache.lock() {
+        c.insert(TypeId::of::<T>(), schema.clone());
+    }
+    schema
 }
 
 /// A handler: takes a request, returns JSON or a problem.

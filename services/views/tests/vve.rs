@@ -180,20 +180,30 @@ async fn quarterly_figures_equal_the_hand_computed_expectation() {
     let client = async_nats::connect(nats.url()).await.unwrap();
     let shutdown = CancellationToken::new();
     let _privacy = start_privacy(&db, &nats, &shutdown).await;
-    // Every location is a registered VVE location.
-    let mut registry = client.subscribe(api::registry_subject()).await.unwrap();
+    // Every location is a registered VVE location (the batch query, one per referral).
+    let mut registry = client
+        .subscribe(api::registry_locations_subject())
+        .await
+        .unwrap();
     {
         let client = client.clone();
         tokio::spawn(async move {
             while let Some(m) = registry.next().await {
+                let q: api::RegistryLocationsQuery =
+                    serde_json::from_slice(&m.payload).expect("a batch query");
+                let locaties: Vec<serde_json::Value> = q
+                    .lrks
+                    .iter()
+                    .map(|l| serde_json::json!({ "lrkNummer": l, "vve": true }))
+                    .collect();
+                let reply = serde_json::json!({ "ok": { "locaties": locaties } });
                 if let Some(to) = m.reply {
                     let _ = client
-                        .publish(to, br#"{"ok":{"vve":true}}"#.to_vec().into())
+                        .publish(to, serde_json::to_vec(&reply).unwrap().into())
                         .await;
                 }
             }
-        });
-    }
+        })
     let service = tokio::spawn(kansrijk_vve_reach::run(
         kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
         shutdown.clone(),

@@ -13,6 +13,11 @@ use uuid::Uuid;
 /// The service name in subjects and the relay.
 pub const SERVICE: &str = "vve";
 
+/// Most locations in one referral (`locaties`, `verwijzingIds`).
+pub const MAX_LOCATIONS: u32 = 20;
+/// Most criteria in an indication or a target-group definition.
+pub const MAX_CRITERIA: u32 = 30;
+
 /// Command names (`kansrijk.cmd.vve.<name>`), equal to the policy action `vve.<name>`.
 pub mod commands {
     pub const REGISTER_CHILD: &str = "kind-inschrijven";
@@ -77,6 +82,34 @@ pub fn registry_subject() -> String {
     subject::query("registry.vve-locatie")
 }
 
+/// The registry's subject for "which of these LRK numbers are registered VVE locations?": one
+/// lookup per referral.
+pub fn registry_locations_subject() -> String {
+    subject::query("registry.vve-locaties")
+}
+
+/// Body of the registry's batch query (`kansrijk.qry.registry.vve-locaties`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RegistryLocationsQuery {
+    #[serde(rename = "lrkNummers")]
+    pub lrks: Vec<String>,
+}
+
+/// The part of the registry's batch reply this service uses: one check per asked number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RegistryLocationsAnswer {
+    pub locaties: Vec<RegistryLocation>,
+}
+
+/// One location in [`RegistryLocationsAnswer`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RegistryLocation {
+    #[serde(rename = "lrkNummer")]
+    pub lrk: String,
+    /// The LRK number is registered and the location offers VVE.
+    pub vve: bool,
+}
+
 /// Body of the registry query (the gateway's registry, `kansrijk.qry.registry.vve-locatie`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RegistryQuery {
@@ -118,6 +151,7 @@ pub struct IssueIndication {
     pub kind_id: Option<String>,
     pub afgegeven_op: Option<String>,
     /// Codes from the municipality's target-group definition in force on `afgegevenOp`.
+    #[schemars(length(max = MAX_CRITERIA))]
     pub criteria: Option<Vec<String>>,
 }
 
@@ -137,10 +171,12 @@ pub struct WithdrawIndication {
 pub struct Refer {
     pub kind_id: Option<String>,
     pub doorverwezen_op: Option<String>,
-    /// LRK numbers of registered VVE locations.
+    /// LRK numbers of registered VVE locations (at most [`MAX_LOCATIONS`]).
+    #[schemars(length(max = MAX_LOCATIONS))]
     pub locaties: Option<Vec<String>>,
     /// Optional client-chosen referral ids (UUIDs), one per location in the same order;
     /// generated when absent.
+    #[schemars(length(max = MAX_LOCATIONS))]
     pub verwijzing_ids: Option<Vec<String>>,
 }
 
@@ -252,6 +288,7 @@ pub struct CriterionBody {
 #[serde(rename_all = "camelCase", default)]
 pub struct DefineTargetGroup {
     pub geldig_vanaf: Option<i32>,
+    #[schemars(length(max = MAX_CRITERIA))]
     pub criteria: Option<Vec<CriterionBody>>,
 }
 

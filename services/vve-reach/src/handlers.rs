@@ -295,19 +295,28 @@ impl Service {
         })
     }
 
-    /// Asks the registry whether an LRK number is a registered VVE location; `None` when the
-    /// registry did not answer.
-    async fn registered(&self, lrk: &str) -> Option<bool> {
-        let answer: Result<api::RegistryAnswer, Problem> = kansrijk_runtime::nats::request(
-            &self.nats,
-            api::registry_subject(),
-            kansrijk_runtime::nats::request_headers(&self.me, None, None),
-            &api::RegistryQuery { lrk: lrk.into() },
-            self.registry_timeout,
-        )
-        .await;
+    /// Asks the registry which of `lrks` are registered VVE locations, in one lookup
+    /// (`registry.vve-locaties`); `None` when the registry did not answer.
+    async fn registered_all(
+        &self,
+        lrks: &[String],
+    ) -> Option<std::collections::HashMap<String, bool>> {
+        if lrks.is_empty() {
+            return Some(Default::default());
+        }
+        let answer: Result<api::RegistryLocationsAnswer, Problem> =
+            kansrijk_runtime::nats::request(
+                &self.nats,
+                api::registry_locations_subject(),
+                kansrijk_runtime::nats::request_headers(&self.me, None, None),
+                &api::RegistryLocationsQuery {
+                    lrks: lrks.to_vec(),
+                },
+                self.registry_timeout,
+            )
+            .await;
         match answer {
-            Ok(a) => Some(a.vve),
+            Ok(a) => Some(a.locaties.into_iter().map(|l| (l.lrk, l.vve)).collect()),
             Err(p) => {
                 tracing::warn!(
                     status = p.status,
@@ -346,7 +355,7 @@ impl Service {
 
     pub async fn register(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::REGISTER_CHILD))?;
-        let body: api::RegisterChild = req.json()?;
+        let body: api::RegisterChild = req.body()?;
         let now = today();
         let mut f = Fields::default();
         let bsn = f.text("bsn", &body.bsn).and_then(|s| match Bsn::parse(s) {
@@ -538,7 +547,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::ISSUE_INDICATION))?;
-        let body: api::IssueIndication = req.json()?;
+        let body: api::IssueIndication = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let issued_on = f.date("afgegevenOp", &body.afgegeven_op);
@@ -568,7 +577,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::WITHDRAW_INDICATION))?;
-        let body: api::WithdrawIndication = req.json()?;
+        let body: api::WithdrawIndication = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let on = f.date("ingetrokkenOp", &body.ingetrokken_op);
@@ -588,7 +597,7 @@ impl Service {
 
     pub async fn refer(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::REFER))?;
-        let body: api::Refer = req.json()?;
+        let body: api::Refer = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let on = f.date("doorverwezenOp", &body.doorverwezen_op);
@@ -615,14 +624,21 @@ impl Service {
             .map(|(i, id)| f.uuid(&format!("verwijzingIds[{i}]"), &Some(id.clone())))
             .collect();
         let mut locations = Vec::new();
-        let mut unanswered = false;
+        // One registry lookup for every well-formed number (never one per location).
+        let well_formed: Vec<String> = lrks.iter().filter(|l| check::is_lrk(l)).cloned().collect();
+        // (`Request::body` has refused more than `api::MAX_LOCATIONS` already.)
+        let answers = self.registered_all(&well_formed).await;
+        let unanswered = answers.is_none();
         for (i, lrk) in lrks.iter().enumerate() {
             let name = format!("locaties[{i}]");
             if !check::is_lrk(lrk) {
                 check::lrk(&mut f.errors, &name, lrk);
                 continue;
             }
-            let checked = match self.registered(lrk).await {
+            let checked = match answers
+                .as_ref()
+                .map(|a| a.get(lrk).copied().unwrap_or(false))
+            {
                 Some(true) => true,
                 Some(false) => {
                     f.errors.push(FieldError::new(
@@ -632,10 +648,7 @@ impl Service {
                     ));
                     continue;
                 }
-                None => {
-                    unanswered = true;
-                    false
-                }
+                None => false,
             };
             let id = ids.get(i).copied().flatten().unwrap_or_else(Uuid::new_v4);
             locations.push((id, lrk.clone(), checked));
@@ -663,7 +676,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::RECORD_OUTREACH))?;
-        let body: api::RecordOutreach = req.json()?;
+        let body: api::RecordOutreach = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let on = f.date("datum", &body.datum);
@@ -690,7 +703,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::RECORD_DECLINED))?;
-        let body: api::RecordDeclined = req.json()?;
+        let body: api::RecordDeclined = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let on = f.date("datum", &body.datum);
@@ -713,7 +726,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::RECORD_MOVED_AWAY))?;
-        let body: api::RecordMovedAway = req.json()?;
+        let body: api::RecordMovedAway = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let on = f.date("verhuisdOp", &body.verhuisd_op);
@@ -734,7 +747,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::ACCEPT_REFERRAL))?;
-        let body: api::AcceptReferral = req.json()?;
+        let body: api::AcceptReferral = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let referral_id = f.uuid("verwijzingId", &body.verwijzing_id);
@@ -758,7 +771,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::WAITING_LIST))?;
-        let body: api::PutOnWaitingList = req.json()?;
+        let body: api::PutOnWaitingList = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let referral_id = f.uuid("verwijzingId", &body.verwijzing_id);
@@ -785,7 +798,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::START_PLACEMENT))?;
-        let body: api::StartPlacement = req.json()?;
+        let body: api::StartPlacement = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let placement_id = f.optional_uuid("plaatsingId", &body.plaatsing_id);
@@ -815,7 +828,7 @@ impl Service {
 
     pub async fn change_hours(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::CHANGE_HOURS))?;
-        let body: api::ChangeHours = req.json()?;
+        let body: api::ChangeHours = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let placement_id = f.uuid("plaatsingId", &body.plaatsing_id);
@@ -843,7 +856,7 @@ impl Service {
 
     pub async fn end_placement(self: Arc<Self>, req: Request) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::END_PLACEMENT))?;
-        let body: api::EndPlacement = req.json()?;
+        let body: api::EndPlacement = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let placement_id = f.uuid("plaatsingId", &body.plaatsing_id);
@@ -870,7 +883,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::RECORD_ATTENDANCE))?;
-        let body: api::RecordAttendance = req.json()?;
+        let body: api::RecordAttendance = req.body()?;
         let mut f = Fields::default();
         let child_id = f.uuid("kindId", &body.kind_id);
         let placement_id = f.uuid("plaatsingId", &body.plaatsing_id);
@@ -909,7 +922,7 @@ impl Service {
         req: Request,
     ) -> Result<CommandAccepted, Problem> {
         kansrijk_policy::require(&req.actor, &api::action(commands::DEFINE_TARGET_GROUP))?;
-        let body: api::DefineTargetGroup = req.json()?;
+        let body: api::DefineTargetGroup = req.body()?;
         let mut f = Fields::default();
         let now = today();
         let year = f.number("geldigVanaf", body.geldig_vanaf.map(i64::from));

@@ -56,14 +56,23 @@ async fn send(
     .await
 }
 
-/// Answers the registry query: only `LRK` is a registered VVE location.
+/// Answers the registry's batch query (one lookup per referral): only `LRK` is a registered
+/// VVE location.
 async fn registry(client: Client) {
-    let mut sub = client.subscribe(api::registry_subject()).await.unwrap();
+    let mut sub = client
+        .subscribe(api::registry_locations_subject())
+        .await
+        .unwrap();
     client.flush().await.unwrap();
     tokio::spawn(async move {
         while let Some(msg) = sub.next().await {
-            let q: api::RegistryQuery = serde_json::from_slice(&msg.payload).unwrap();
-            let reply = json!({ "ok": { "vve": q.lrk == LRK } });
+            let q: api::RegistryLocationsQuery = serde_json::from_slice(&msg.payload).unwrap();
+            let locaties: Vec<Value> = q
+                .lrks
+                .iter()
+                .map(|l| json!({ "lrkNummer": l, "vve": l == LRK }))
+                .collect();
+            let reply = json!({ "ok": { "locaties": locaties } });
             if let Some(to) = msg.reply {
                 let _ = client
                     .publish(to, serde_json::to_vec(&reply).unwrap().into())

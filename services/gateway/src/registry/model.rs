@@ -145,6 +145,25 @@ pub struct LrkQuery {
     pub lrk_nummer: String,
 }
 
+/// The body of `kansrijk.qry.registry.vve-locaties`: several LRK numbers in one lookup (at most
+/// [`MAX_LRK_BATCH`]).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LrkBatchQuery {
+    #[schemars(length(max = MAX_LRK_BATCH))]
+    pub lrk_nummers: Vec<String>,
+}
+
+/// Most LRK numbers in one `registry.vve-locaties` lookup.
+pub const MAX_LRK_BATCH: usize = 100;
+
+/// The reply of `kansrijk.qry.registry.vve-locaties`: one check per asked number, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChildcareLocationChecks {
+    pub locaties: Vec<ChildcareLocationCheck>,
+}
+
 /// The body of `kansrijk.qry.registry.school`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -180,6 +199,7 @@ pub struct RegisterImport {
     /// De inhoud van het CSV-bestand als tekst (scheidingsteken `;`, `,` of tab; de kopregel is
     /// regel 1). Hoogstens ongeveer 1 MB; grotere bestanden met `kansrijk registry import`.
     #[serde(rename = "bestand")]
+    #[schemars(extend("x-meerregelig" = true))]
     pub file: String,
     /// Alleen laten zien wat er zou veranderen; niets opslaan.
     #[serde(rename = "proefimport", default)]

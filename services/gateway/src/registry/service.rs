@@ -21,6 +21,12 @@ pub fn vve_location_subject() -> String {
     subject::query("registry.vve-locatie")
 }
 
+/// Subject of "which of these LRK numbers are registered (VVE) locations", one lookup for a
+/// whole referral (body [`LrkBatchQuery`], reply [`ChildcareLocationChecks`]).
+pub fn vve_locations_subject() -> String {
+    subject::query("registry.vve-locaties")
+}
+
 /// Subject of "is this BRIN+vestiging a registered school".
 pub fn school_subject() -> String {
     subject::query("registry.school")
@@ -150,6 +156,18 @@ pub fn endpoints(pool: PgPool) -> Endpoints {
                 kansrijk_policy::require(&req.actor, "registry.kinderopvanglocatie-raadplegen")?;
                 let q = req.json::<LrkQuery>()?;
                 store::childcare_location(&pool, &q.lrk_nummer).await
+            }
+        }),
+    );
+    let p = pool.clone();
+    e.insert(
+        vve_locations_subject(),
+        handler(move |req: Request| {
+            let pool = p.clone();
+            async move {
+                kansrijk_policy::require(&req.actor, "registry.kinderopvanglocatie-raadplegen")?;
+                let q = req.json::<LrkBatchQuery>()?;
+                store::childcare_locations(&pool, &q.lrk_nummers).await
             }
         }),
     );

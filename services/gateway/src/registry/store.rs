@@ -198,6 +198,82 @@ pub async fn organisation(pool: &PgPool, id: &str) -> Result<Organisation, Probl
 }
 
 /// Whether an LRK number is a registered (VVE) location.
+/// [`childcare_location`] for several LRK numbers in one query, in the order asked; every
+/// malformed number is reported at once.
+pub async fn childcare_locations(
+    pool: &PgPool,
+    lrks: &[String],
+) -> Result<ChildcareLocationChecks, Problem> {
+    let errors: Vec<FieldError> = lrks
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.len() < 9 || l.len() > 12 || !l.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(i, _)| {
+            FieldError::new(
+                format!("lrkNummers.{i}"),
+                "ongeldig-formaat",
+                "Een LRK-nummer bestaat uit 9 tot 12 cijfers.",
+            )
+        })
+        .collect();
+    if lrks.len() > MAX_LRK_BATCH || !errors.is_empty() {
+        let mut errors = errors;
+        if lrks.len() > MAX_LRK_BATCH {
+            errors.insert(
+                0,
+                FieldError::new(
+                    "lrkNummers",
+                    "te-veel",
+                    format!("Hoogstens {MAX_LRK_BATCH} element(en) toegestaan."),
+                ),
+            );
+        }
+        return Err(Problem::invalid(errors));
+    }
+    let rows = sqlx::query(
+        "SELECT lrk, name, municipality::text AS municipality, district, vve, organisation_id \
+         FROM childcare_locations WHERE lrk = ANY($1)",
+    )
+    .bind(lrks)
+    .fetch_all(pool)
+    .await
+    .map_err(|e| db_error(&e))?;
+    let found: std::collections::HashMap<String, ChildcareLocationCheck> = rows
+        .into_iter()
+        .map(|r| {
+            let lrk: String = r.get("lrk");
+            let check = ChildcareLocationCheck {
+                lrk_nummer: lrk.clone(),
+                registered: true,
+                vve: r.get("vve"),
+                name: r.get("name"),
+                municipality: r.get("municipality"),
+                district: r.get("district"),
+                organisation_id: r.get("organisation_id"),
+            };
+            (lrk, check)
+        })
+        .collect();
+    let locaties = lrks
+        .iter()
+        .map(|l| {
+            found
+                .get(l)
+                .cloned()
+                .unwrap_or_else(|| ChildcareLocationCheck {
+                    lrk_nummer: l.clone(),
+                    registered: false,
+                    vve: false,
+                    name: None,
+                    municipality: None,
+                    district: None,
+                    organisation_id: None,
+                })
+        })
+        .collect();
+    Ok(ChildcareLocationChecks { locaties })
+}
+
 pub async fn childcare_location(
     pool: &PgPool,
     lrk: &str,

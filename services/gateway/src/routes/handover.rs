@@ -10,6 +10,9 @@ use serde_json::json;
 
 use super::{HttpMethod::*, Param, ParamType, Route};
 
+/// The file's content was destroyed (its key erased): 410 `gewist`.
+const GONE: &[u16] = &[410];
+
 const TAG: &str = "overdracht";
 const SERVICE: &str = "overdracht";
 
@@ -76,6 +79,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "formulier-wijzigen",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Het overdrachtsformulier wijzigen (zolang de ouders niet zijn geïnformeerd)")
     .body::<h::RevisePreschoolFile>()
     .example(|| {
@@ -93,6 +97,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "toestemming-geven",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("De toestemming van de ouders voor de overdracht vastleggen")
     .body::<h::RecordConsent>()
     .example(|| json!({ "datum": "2026-02-10" })),
@@ -104,6 +109,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "toestemming-weigeren",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Vastleggen dat de ouders de overdracht weigeren; de inhoud wordt vernietigd")
     .body::<h::RefuseConsent>()
     .example(|| json!({ "datum": "2026-02-10", "reden": "zelf-overdragen" })),
@@ -135,6 +141,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "oso-dossier-bijwerken",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Het OSO-dossier bijwerken (tot het is verzonden)")
     .body::<h::UpdateOsoFile>()
     .example(|| json!({ "datum": "2026-01-20", "inhoud": oso_content_example() })),
@@ -157,6 +164,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "oso-dossier-exporteren",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Het OSO-dossier exporteren als OSO-document (JSON)")
     .description("Het antwoord is het OSO-document zelf.")
     .body::<h::FileRef>()
@@ -170,6 +178,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "voorlopig-advies-geven",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Het voorlopig schooladvies geven")
     .body::<h::GiveAdvice>()
     .example(|| json!({ "datum": "2026-01-20", "advies": { "niveau": "vmbo-gt-havo" } })),
@@ -181,6 +190,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "toetsuitslag-registreren",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("De uitslag van de doorstroomtoets vastleggen")
     .body::<h::RecordTestResult>()
     .example(|| {
@@ -194,6 +204,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "advies-heroverwegen",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Het advies heroverwegen na een hogere toetsuitslag (nooit verlagen)")
     .body::<h::ReconsiderAdvice>()
     .example(|| {
@@ -210,6 +221,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "definitief-advies-geven",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Het definitief schooladvies geven")
     .body::<h::GiveAdvice>()
     .example(|| json!({ "datum": "2026-03-20", "advies": { "niveau": "havo" } })),
@@ -222,6 +234,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "ouders-informeren",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Vastleggen dat en hoe de ouders het dossier hebben gezien")
     .body::<h::RecordParentsInformed>()
     .example(|| json!({ "datum": "2026-02-05", "wijze": "gesprek" })),
@@ -233,6 +246,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "reactie-ouders-toevoegen",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("De eigen visie of opmerkingen van de ouders toevoegen")
     .body::<h::AddParentsResponse>()
     .example(|| {
@@ -249,6 +263,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "inschrijving-registreren",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("De school vastleggen waar het kind is ingeschreven")
     .body::<h::RecordEnrolment>()
     .example(|| json!({ "datum": "2026-02-01", "school": { "brin": "20VF", "vestiging": "00" } })),
@@ -260,6 +275,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "dossier-verzenden",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Het dossier verzenden naar de school van inschrijving")
     .body::<h::SendFile>()
     .example(|| json!({ "datum": "2026-02-12", "school": { "brin": "20VF", "vestiging": "00" } })),
@@ -272,6 +288,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "ontvangst-bevestigen",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("De ontvangst van een aan de eigen school gezonden dossier bevestigen")
     .body::<h::FileRef>()
     .example(|| json!({ "datum": "2026-02-13" })),
@@ -283,6 +300,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "warme-overdracht-plannen",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Een warme overdracht plannen")
     .body::<h::WarmHandover>()
     .example(|| {
@@ -296,6 +314,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "warme-overdracht-registreren",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Vastleggen dat de warme overdracht is gehouden, met wie")
     .body::<h::WarmHandover>()
     .example(|| {
@@ -309,6 +328,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "positie-leerjaar-3-melden",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("De positie in leerjaar 3 ten opzichte van het advies terugmelden")
     .body::<h::ReportYear3Position>()
     .example(|| json!({ "datum": "2026-06-20", "positie": "op" })),
@@ -337,6 +357,7 @@ pub(crate) static ROUTES: &[Route] = &[
         "overdracht.dossier",
     )
     .tag(TAG)
+    .answers(GONE)
     .summary("Een dossier inzien (afzender of de geadresseerde school)")
     .response::<h::FileView>(),
     Route::query(

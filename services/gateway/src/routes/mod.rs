@@ -149,6 +149,9 @@ pub struct Route {
     pub example: Option<ExampleFn>,
     /// Wait (bounded) for the views to catch up after the command.
     pub wait_for_views: bool,
+    /// Statuses this route answers besides those [`Route::statuses`] derives for every route
+    /// of its kind (e.g. 410 `gewist` where the data may have been erased).
+    pub answers: &'static [u16],
 }
 
 impl Route {
@@ -173,6 +176,7 @@ impl Route {
             query: &[],
             example: None,
             wait_for_views: method.is_command(),
+            answers: &[],
         }
     }
 
@@ -247,6 +251,42 @@ impl Route {
     pub const fn no_view_wait(mut self) -> Self {
         self.wait_for_views = false;
         self
+    }
+
+    /// Statuses the route's service answers besides the ones every route of its kind answers.
+    pub const fn answers(mut self, statuses: &'static [u16]) -> Self {
+        self.answers = statuses;
+        self
+    }
+
+    /// Whether requests carry a JSON body (every command): the body limit (413) and the media
+    /// type check (415) apply.
+    pub const fn has_body(&self) -> bool {
+        self.method.is_command()
+    }
+
+    /// Every status this route can answer, sorted: the one place the OpenAPI document and the
+    /// status tests take them from.
+    ///
+    /// - success: 201 and 200 (a repeated `Idempotency-Key`) for a command, 200 for a command
+    ///   with its own result and for a query; 409 for a command answering `CommandAccepted`;
+    /// - every route: 400 (validation), 401 (authentication), 403 (policy), 404, 503 and 504
+    ///   (the service is not reachable or does not answer in time);
+    /// - every route with a body: 413 (the body limit, [`crate::app::BODY_LIMIT`]) and 415
+    ///   (not JSON);
+    /// - what the route declares with [`Route::answers`].
+    pub fn statuses(&self) -> Vec<u16> {
+        let mut out = vec![200, 400, 401, 403, 404, 503, 504];
+        if self.method.is_command() && self.response.is_none() {
+            out.extend([201, 409]);
+        }
+        if self.has_body() {
+            out.extend([413, 415]);
+        }
+        out.extend(self.answers);
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The names of the path template's parameters, in order.
@@ -333,6 +373,63 @@ mod tests {
         assert_eq!(r.path_param("kindId").ty, ParamType::Uuid);
         assert_eq!(r.target.subject(), "kansrijk.cmd.vve.indiceren");
         assert!(r.wait_for_views);
+    }
+
+    /// Every array of every command body is bounded (`maxItems`), so in the OpenAPI document
+    /// too; the gateway and the services refuse longer ones (`kansrijk_proto::text::check`).
+    #[test]
+    fn every_array_of_every_body_is_bounded() {
+        fn arrays(v: &Value, at: &str, unbounded: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    let is_array = m.contains_key("items")
+                        || match m.get("type") {
+                            Some(Value::String(t)) => t == "array",
+                            Some(Value::Array(ts)) => ts.iter().any(|t| t == "array"),
+                            _ => false,
+                        };
+                    if is_array && !m.contains_key("maxItems") {
+                        unbounded.push(at.to_owned());
+                    }
+                    for (k, child) in m {
+                        arrays(child, &format!("{at}/{k}"), unbounded);
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        arrays(child, &format!("{at}/{i}"), unbounded);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut unbounded = Vec::new();
+        for r in all() {
+            if let Some(body) = r.body {
+                arrays(&body().to_value(), r.path, &mut unbounded);
+            }
+        }
+        assert!(
+            unbounded.is_empty(),
+            "arrays without maxItems: {unbounded:#?}"
+        );
+    }
+
+    #[test]
+    fn statuses_are_derived_per_kind_of_route() {
+        let r = all()
+            .into_iter()
+            .find(|r| r.path == "/v1/betrokkenen/{subject}/wissingen")
+            .unwrap();
+        assert_eq!(
+            r.statuses(),
+            vec![200, 201, 400, 401, 403, 404, 409, 410, 413, 415, 503, 504]
+        );
+        let q = all()
+            .into_iter()
+            .find(|r| r.path == "/v1/sociale-kaart")
+            .unwrap();
+        assert_eq!(q.statuses(), vec![200, 400, 401, 403, 404, 503, 504]);
     }
 
     #[test]
