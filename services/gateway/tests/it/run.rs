@@ -51,7 +51,11 @@ async fn run_serves_until_shutdown_and_stops_cleanly() {
         .json()
         .await
         .unwrap();
-    assert_eq!(page["totaal"], 3, "{page}");
+    let childcare = kansrijk_gateway::registry::seed::DEMO_ORGANISATIONS
+        .iter()
+        .filter(|o| o.organisation_type == "kinderopvang")
+        .count();
+    assert_eq!(page["totaal"], childcare, "{page}");
 
     // The web UI is served beside the API, in Dutch, with the development banner.
     let home = http.get(format!("{base}/")).send().await.unwrap();
