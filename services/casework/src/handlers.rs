@@ -310,7 +310,15 @@ impl Service {
         }
         let mut errors = Vec::new();
         check_members(&mut errors, &b.gezinsleden);
-        let case_id = b.casus_id.unwrap_or_else(Uuid::new_v4);
+        // Derived from the command id when the client names none: a retry of a try that crashed
+        // after the family's key was created opens the case under that key, not a second one.
+        let case_id = b
+            .casus_id
+            .or_else(|| {
+                req.command_id
+                    .map(|c| kansrijk_runtime::service::derived_id(c, "casework.casus"))
+            })
+            .unwrap_or_else(Uuid::new_v4);
         let case = self.load(case_id).await?;
         if case.exists() {
             return Err(Problem::conflict(

@@ -188,7 +188,11 @@ impl Service {
                 "Uw account is niet aan een gemeente gekoppeld.",
             ));
         }
-        let file_id = Uuid::new_v4();
+        // Derived from the command id: a retry of a try that crashed after the key was created
+        // drafts the file under that key, not a second one (issue 16).
+        let file_id = req.command_id.map_or_else(Uuid::new_v4, |c| {
+            kansrijk_runtime::service::derived_id(c, "overdracht.dossier")
+        });
         let key = self
             .keys
             .create(file_id, SubjectKind::Kind, &req.actor.municipality)

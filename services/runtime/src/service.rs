@@ -259,44 +259,111 @@ pub async fn append_decided<E: kansrijk_proto::event::EventSet>(
     events: &[E],
     wake: Option<&tokio::sync::Notify>,
 ) -> Result<kansrijk_proto::command::CommandAccepted, Problem> {
-    use crate::store::{Append, NewEvent, StoreError};
+    append_decided_with(
+        store,
+        metadata,
+        stream_id,
+        municipality,
+        expected,
+        events,
+        wake,
+        None,
+    )
+    .await
+    .map_err(append_problem)
+}
+
+/// [`append_decided`] with the command's own rows (`also`, e.g. an index row) in the append's
+/// transaction ([`crate::store::EventStore::append_with`]): one command, one commit. The store's
+/// error comes back as it is, for the caller to tell its own constraints apart (a unique index
+/// of `also`); [`append_problem`] answers the rest.
+#[allow(clippy::too_many_arguments)] // one append's every part; a struct would only rename them
+pub async fn append_decided_with<E: kansrijk_proto::event::EventSet>(
+    store: &crate::store::EventStore,
+    metadata: crate::store::Metadata,
+    stream_id: Uuid,
+    municipality: &str,
+    expected: crate::store::ExpectedVersion,
+    events: &[E],
+    wake: Option<&tokio::sync::Notify>,
+    also: Option<crate::store::InTx>,
+) -> Result<kansrijk_proto::command::CommandAccepted, crate::store::StoreError> {
+    use crate::store::{Append, NewEvent};
     let new = events
         .iter()
         .map(NewEvent::from_set)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            tracing::error!(error = %e, "encoding events failed");
-            Problem::internal()
-        })?;
-    let appended = store
-        .append(Append {
-            stream_id,
-            stream_type: E::STREAM_TYPE.into(),
-            municipality: municipality.into(),
-            expected,
-            command_id: metadata.command_id,
-            metadata,
-            events: new,
-        })
-        .await;
-    match appended {
-        Ok(a) => {
-            if a.first_time {
-                if let Some(w) = wake {
-                    w.notify_one();
-                }
-                metrics::counter!("kansrijk_events_appended_total", "stream_type" => E::STREAM_TYPE)
-                    .increment(events.len() as u64);
-            }
-            Ok(a.accepted())
+        .collect::<Result<Vec<_>, _>>()?;
+    let append = Append {
+        stream_id,
+        stream_type: E::STREAM_TYPE.into(),
+        municipality: municipality.into(),
+        expected,
+        command_id: metadata.command_id,
+        metadata,
+        events: new,
+    };
+    let a = match also {
+        Some(also) => store.append_with(append, also).await?,
+        None => store.append(append).await?,
+    };
+    if a.first_time {
+        if let Some(w) = wake {
+            w.notify_one();
         }
-        Err(StoreError::Concurrency { .. }) => Err(Problem::conflict(
+        metrics::counter!("kansrijk_events_appended_total", "stream_type" => E::STREAM_TYPE)
+            .increment(events.len() as u64);
+    }
+    Ok(a.accepted())
+}
+
+/// The problem for a failed append: a stream that moved on is a 409 (`versieconflict`), anything
+/// else a 500 (logged).
+pub fn append_problem(e: crate::store::StoreError) -> Problem {
+    match e {
+        crate::store::StoreError::Concurrency { .. } => Problem::conflict(
             "versieconflict",
             "Het dossier is intussen gewijzigd. Haal het opnieuw op en probeer het nog eens.",
-        )),
-        Err(e) => {
+        ),
+        e => {
             tracing::error!(error = %e, "appending events failed");
-            Err(Problem::internal())
+            Problem::internal()
         }
+    }
+}
+
+/// An id derived from a command id for one purpose (`what`): the stream a creating command
+/// starts, or the command id of a step it asks another service to take. A retry of the command
+/// (same id) derives the same id, so a try that crashed half-way and its retry create one
+/// subject, one key and one retention period, never two. One-way (SHA-256): the command id
+/// cannot be read back from it.
+pub fn derived_id(command_id: Uuid, what: &str) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"kansrijk-command\0")
+        .chain_update(what.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(command_id.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    // A version 8 (custom) UUID, RFC 9562 variant.
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    Uuid::from_bytes(bytes)
+}
+
+#[cfg(test)]
+mod derived_id_tests {
+    use super::derived_id;
+    use uuid::Uuid;
+
+    #[test]
+    fn the_same_command_derives_the_same_id_and_purposes_differ() {
+        let c = Uuid::new_v4();
+        assert_eq!(derived_id(c, "a"), derived_id(c, "a"));
+        assert_ne!(derived_id(c, "a"), derived_id(c, "b"));
+        assert_ne!(derived_id(c, "a"), derived_id(Uuid::new_v4(), "a"));
+        assert_ne!(derived_id(c, "a"), c);
+        assert_eq!(derived_id(c, "a").get_version_num(), 8);
     }
 }

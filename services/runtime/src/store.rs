@@ -7,6 +7,7 @@
 //! `(tx_id, position)` order, so an event committed late is never skipped (ADR 0002).
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use kansrijk_proto::envelope::{CloudEvent, EventType, Source, SCHEMA_BASE_URI};
 use kansrijk_proto::event::{DecodeError, EventSet};
 use serde::{Deserialize, Serialize};
@@ -153,6 +154,20 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+/// Statements a service runs inside an append's transaction ([`EventStore::append_with`]).
+pub type InTx =
+    Box<dyn for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<(), sqlx::Error>> + Send>;
+
+/// Wraps statements for [`EventStore::append_with`] (so that the closure's lifetimes infer).
+pub fn in_tx<F>(f: F) -> InTx
+where
+    F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<(), sqlx::Error>>
+        + Send
+        + 'static,
+{
+    Box::new(f)
+}
+
 /// The event store in one service's schema.
 #[derive(Debug, Clone)]
 pub struct EventStore {
@@ -174,9 +189,37 @@ impl EventStore {
             let mut conn = self.pool.acquire().await?;
             Self::append_in(&mut conn, &append).await
         };
+        self.or_first_result(&append, result).await
+    }
+
+    /// Appends events to one stream and runs `also` in the same transaction, after the events
+    /// and only when they were appended (not for a command id seen before): the service's own
+    /// rows (an index row, say) commit together with the events or not at all, atomically with
+    /// the expected-version check and the command id's idempotency. An error of `also` rolls
+    /// the whole append back and comes back as [`StoreError::Database`].
+    pub async fn append_with(&self, append: Append, also: InTx) -> Result<Appended, StoreError> {
+        let result = async {
+            let mut tx = self.pool.begin().await?;
+            let appended = Self::append_in(&mut tx, &append).await?;
+            if appended.first_time {
+                also(&mut tx).await?;
+            }
+            tx.commit().await?;
+            Ok(appended)
+        }
+        .await;
+        self.or_first_result(&append, result).await
+    }
+
+    /// A conflict may be a concurrent try of the same command that won the race: its result is
+    /// ours.
+    async fn or_first_result(
+        &self,
+        append: &Append,
+        result: Result<Appended, StoreError>,
+    ) -> Result<Appended, StoreError> {
         match result {
             Err(StoreError::Concurrency { stream_id, detail }) => {
-                // A concurrent try of the same command may have won the race: its result is ours.
                 if let Some(command_id) = append.command_id {
                     if let Some(first) = self.command_result(command_id).await? {
                         return Ok(first);

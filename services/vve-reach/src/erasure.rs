@@ -57,6 +57,11 @@ impl Projection for ErasedChildren {
                     .bind(e.subject)
                     .execute(&mut *conn)
                     .await?;
+                // A crashed registration's reservation (migration 20002): its pseudonym goes too.
+                sqlx::query("DELETE FROM vve_child_reservations WHERE child_id = $1")
+                    .bind(e.subject)
+                    .execute(&mut *conn)
+                    .await?;
                 if let Some(f) = &self.on_erased {
                     f(e.subject);
                 }

@@ -23,7 +23,7 @@ use kansrijk_runtime::access_log::{AccessEntry, AccessEvent, AccessLogClient, Ac
 use kansrijk_runtime::crypto::SubjectKey;
 use kansrijk_runtime::keys::{KeyClient, KeyError};
 use kansrijk_runtime::service::{handler, Endpoints, Handler, Request};
-use kansrijk_runtime::store::{EventStore, ExpectedVersion, Metadata};
+use kansrijk_runtime::store::{EventStore, ExpectedVersion, Metadata, StoreError};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -107,6 +107,13 @@ fn internal<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> Probl
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
+}
+
+fn already_registered() -> Problem {
+    Problem::conflict(
+        "kind-al-ingeschreven",
+        "Er is in deze gemeente al een kind met dit BSN ingeschreven.",
+    )
 }
 
 impl Service {
@@ -270,14 +277,27 @@ impl Service {
     /// of JGZ care ends when the child leaves the VVE age window (the fourth birthday, when
     /// primary school starts); the privacy service keeps the record 20 years after that (its
     /// `jgz` policy) and then erases the child's key.
-    async fn register_retention(&self, child_id: Uuid, birth: NaiveDate) -> Result<(), Problem> {
+    ///
+    /// Idempotent by the registration's command id: the privacy service is asked with an id
+    /// derived from it, so a retry gets the first answer (and the same period again with another
+    /// command id changes nothing either).
+    async fn register_retention(
+        &self,
+        child_id: Uuid,
+        birth: NaiveDate,
+        command_id: Option<Uuid>,
+    ) -> Result<(), Problem> {
         let care_ends = birth
             .checked_add_months(chrono::Months::new(kansrijk_proto::vve::WINDOW_END_MONTHS))
             .ok_or_else(Problem::internal)?;
         kansrijk_runtime::nats::request::<_, serde_json::Value>(
             &self.nats,
             kansrijk_proto::privacy::subjects::REGISTER_RETENTION.into(),
-            kansrijk_runtime::nats::request_headers(&self.me, None, None),
+            kansrijk_runtime::nats::request_headers(
+                &self.me,
+                command_id.map(|c| kansrijk_runtime::service::derived_id(c, "vve.retention-jgz")),
+                None,
+            ),
             &kansrijk_proto::privacy::RegisterRetention {
                 subject: child_id,
                 data_kind: kansrijk_proto::privacy::DataKind::Jgz,
@@ -469,77 +489,191 @@ impl Service {
             ));
         }
         let pseudonym = self.pseudonym(&bsn).await?;
-        let child_id = Uuid::new_v4();
-        let inserted = sqlx::query(
-            "INSERT INTO vve_child_index (municipality, bsn_pseudonym, child_id) VALUES ($1, $2, $3)
-             ON CONFLICT (municipality, bsn_pseudonym) DO NOTHING",
+        // One command, one commit (issue 16): the child's id is reserved first (every try for this
+        // child reuses it, so a retry asks for the same key and retention period), the key and the
+        // retention period are idempotent steps, and the index row that makes the BSN "already
+        // registered" commits with the child's first event or not at all.
+        let mut child_id = self.reserve_child(&municipality, &pseudonym).await?;
+        let key = match self
+            .keys
+            .create(child_id, SubjectKind::Kind, &municipality)
+            .await
+        {
+            // The reserved subject was erased before any child was appended (the officer or the
+            // retention scheduler shredded a crashed try's key): reserve a new id, once.
+            Err(KeyError::Erased) => {
+                self.release_reservation(child_id).await?;
+                child_id = self.reserve_child(&municipality, &pseudonym).await?;
+                self.keys
+                    .create(child_id, SubjectKind::Kind, &municipality)
+                    .await
+            }
+            other => other,
+        }
+        .map_err(|e| e.to_problem())?;
+        let personal = key
+            .seal(&ChildPersonal {
+                bsn: bsn.expose().to_owned(),
+                given_name,
+                family_name,
+                postcode,
+                bsn_pseudonym: pseudonym.clone(),
+            })
+            .map_err(internal("sealing"))?;
+        let sealed_birth = key.seal(&birth).map_err(internal("sealing"))?;
+        self.register_retention(child_id, birth, req.command_id)
+            .await?;
+        crate::faults::hit(
+            crate::faults::Point::BeforeRegistrationAppend,
+            req.command_id,
+        );
+        let catalogue = Catalogue::default();
+        let ctx = Ctx {
+            today: now,
+            birth_date: Some(birth),
+            catalogue: &catalogue,
+            organisation: &req.actor.organisation,
+            municipality: &req.actor.municipality,
+        };
+        let events = decide(
+            &Child::default(),
+            Command::Register {
+                municipality: municipality.clone(),
+                district,
+                registered_on,
+                personal,
+                birth_date: sealed_birth,
+            },
+            &ctx,
         )
-        .bind(&municipality)
-        .bind(&pseudonym)
-        .bind(child_id)
-        .execute(self.store.pool())
+        .map_err(|e| e.to_problem())?;
+        let metadata = Metadata::for_actor(&req.actor, req.command_id, req.traceparent.as_deref());
+        let index = {
+            let municipality = municipality.clone();
+            kansrijk_runtime::store::in_tx(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO vve_child_index (municipality, bsn_pseudonym, child_id)
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(&municipality)
+                    .bind(&pseudonym)
+                    .bind(child_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query("DELETE FROM vve_child_reservations WHERE child_id = $1")
+                        .bind(child_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+        };
+        let appended = kansrijk_runtime::service::append_decided_with(
+            &self.store,
+            metadata,
+            child_id,
+            &municipality,
+            ExpectedVersion::NoStream,
+            &events,
+            self.relay_wake.as_deref(),
+            Some(index),
+        )
+        .await;
+        match appended {
+            Ok(a) => Ok(a),
+            // Another command registered this child first: the same reserved id (a stream that
+            // exists), or an index row of its own for the BSN.
+            Err(StoreError::Concurrency { .. }) => Err(already_registered()),
+            Err(StoreError::Database(e))
+                if e.as_database_error().is_some_and(|d| {
+                    d.is_unique_violation() && d.constraint() == Some("vve_child_index_pkey")
+                }) =>
+            {
+                Err(already_registered())
+            }
+            Err(e) => Err(kansrijk_runtime::service::append_problem(e)),
+        }
+    }
+
+    /// The id of the child a registration in `municipality` of the BSN with `pseudonym` creates:
+    /// the one reserved by an earlier try (crashed or concurrent), or a new one. 409 when the
+    /// child is registered.
+    async fn reserve_child(&self, municipality: &str, pseudonym: &str) -> Result<Uuid, Problem> {
+        let pool = self.store.pool();
+        let indexed: Option<(Uuid, bool, bool)> = sqlx::query_as(
+            "SELECT i.child_id,
+                    EXISTS (SELECT 1 FROM events e WHERE e.stream_id = i.child_id),
+                    i.registered_at < now() - interval '5 minutes'
+             FROM vve_child_index i WHERE i.municipality = $1 AND i.bsn_pseudonym = $2",
+        )
+        .bind(municipality)
+        .bind(pseudonym)
+        .fetch_optional(pool)
         .await
         .map_err(internal("child index"))?;
-        if inserted.rows_affected() == 0 {
-            return Err(Problem::conflict(
-                "kind-al-ingeschreven",
-                "Er is in deze gemeente al een kind met dit BSN ingeschreven.",
-            ));
-        }
-        let result = async {
-            let key = self
-                .keys
-                .create(child_id, SubjectKind::Kind, &municipality)
+        match indexed {
+            None => {}
+            Some((_, true, _)) => return Err(already_registered()),
+            // An index row without a child, left by a version that committed the row on its own
+            // and crashed before the append (issue 16). Younger than five minutes it may still be
+            // such a version's try in flight (during an upgrade); older, it is taken over as this
+            // registration's reservation, so the key it was given is used, not orphaned.
+            Some((_, false, false)) => return Err(already_registered()),
+            Some((orphan, false, true)) => {
+                let mut tx = pool.begin().await.map_err(internal("child index"))?;
+                sqlx::query(
+                    "INSERT INTO vve_child_reservations (municipality, bsn_pseudonym, child_id)
+                     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(municipality)
+                .bind(pseudonym)
+                .bind(orphan)
+                .execute(&mut *tx)
                 .await
-                .map_err(|e| e.to_problem())?;
-            let personal = key
-                .seal(&ChildPersonal {
-                    bsn: bsn.expose().to_owned(),
-                    given_name,
-                    family_name,
-                    postcode,
-                    bsn_pseudonym: pseudonym,
-                })
-                .map_err(internal("sealing"))?;
-            let sealed_birth = key.seal(&birth).map_err(internal("sealing"))?;
-            self.register_retention(child_id, birth).await?;
-            let catalogue = Catalogue::default();
-            let ctx = Ctx {
-                today: now,
-                birth_date: Some(birth),
-                catalogue: &catalogue,
-                organisation: &req.actor.organisation,
-                municipality: &req.actor.municipality,
-            };
-            let events = decide(
-                &Child::default(),
-                Command::Register {
-                    municipality: municipality.clone(),
-                    district,
-                    registered_on,
-                    personal,
-                    birth_date: sealed_birth,
-                },
-                &ctx,
-            )
-            .map_err(|e| e.to_problem())?;
-            self.append(
-                &req,
-                child_id,
-                &municipality,
-                ExpectedVersion::NoStream,
-                &events,
-            )
+                .map_err(internal("child reservation"))?;
+                sqlx::query(
+                    "DELETE FROM vve_child_index i WHERE i.child_id = $1
+                       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = i.child_id)",
+                )
+                .bind(orphan)
+                .execute(&mut *tx)
+                .await
+                .map_err(internal("child index"))?;
+                tx.commit().await.map_err(internal("child index"))?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO vve_child_reservations (municipality, bsn_pseudonym, child_id)
+             VALUES ($1, $2, $3) ON CONFLICT (municipality, bsn_pseudonym) DO NOTHING",
+        )
+        .bind(municipality)
+        .bind(pseudonym)
+        .bind(Uuid::new_v4())
+        .execute(pool)
+        .await
+        .map_err(internal("child reservation"))?;
+        let reserved: Option<Uuid> = sqlx::query_scalar(
+            "SELECT child_id FROM vve_child_reservations
+             WHERE municipality = $1 AND bsn_pseudonym = $2",
+        )
+        .bind(municipality)
+        .bind(pseudonym)
+        .fetch_optional(pool)
+        .await
+        .map_err(internal("child reservation"))?;
+        // Gone in between: a concurrent try appended the child (or its subject was erased).
+        reserved.ok_or_else(already_registered)
+    }
+
+    /// Drops the reservation of an id whose subject was erased before its child was appended.
+    async fn release_reservation(&self, child_id: Uuid) -> Result<(), Problem> {
+        sqlx::query("DELETE FROM vve_child_reservations WHERE child_id = $1")
+            .bind(child_id)
+            .execute(self.store.pool())
             .await
-        }
-        .await;
-        if result.is_err() {
-            let _ = sqlx::query("DELETE FROM vve_child_index WHERE child_id = $1")
-                .bind(child_id)
-                .execute(self.store.pool())
-                .await;
-        }
-        result
+            .map_err(internal("child reservation"))?;
+        Ok(())
     }
 
     pub async fn issue_indication(

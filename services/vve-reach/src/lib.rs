@@ -15,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod erasure;
+pub mod faults;
 pub mod handlers;
 
 use std::sync::Arc;

@@ -8,3 +8,4 @@ mod keys;
 mod requests;
 mod retention;
 mod subject_access;
+mod unknown_subjects;
