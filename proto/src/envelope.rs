@@ -163,8 +163,13 @@ impl EventType {
     }
 }
 
+/// `v` and a version number as it is printed: digits without a leading zero (`v01` would read
+/// back as `v1`, so it is no version segment).
 fn is_version_segment(s: &str) -> bool {
-    s.len() > 1 && s.starts_with('v') && s[1..].bytes().all(|b| b.is_ascii_digit())
+    s.len() > 1
+        && s.starts_with('v')
+        && !s[1..].starts_with('0')
+        && s[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
 impl FromStr for EventType {

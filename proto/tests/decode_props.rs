@@ -245,3 +245,12 @@ fn newer_versions_are_refused_not_guessed() {
         assert!(TargetGroupEvent::decode(&t, data).is_err());
     }
 }
+
+/// Found by `event_type_parse_near_misses`: `v01` read as version 1 and printed back as `v1`.
+#[test]
+fn a_version_with_a_leading_zero_is_refused() {
+    assert!("nl.vve.kind-ingeschreven.v01".parse::<EventType>().is_err());
+    assert!("nl.vve.kind-ingeschreven.v0".parse::<EventType>().is_err());
+    let t: EventType = "nl.vve.kind-ingeschreven.v10".parse().expect("v10");
+    assert_eq!(t.version(), 10);
+}
