@@ -1,6 +1,7 @@
 //! The views service: projections that keep the GDPR-scoped read models of each partner, and the
 //! queries that answer from them.
 
+pub mod audit;
 pub mod casework;
 pub mod handover;
 pub mod service;

@@ -19,7 +19,7 @@ use kansrijk_proto::handover::{
     Cell, FileKind, Monitor, PairRow, PositionRow, RefusalReason, RefusalRow, Year3Position,
 };
 
-use crate::vve::suppression::{publish, suppress, Pattern, Pos, SuppressionConfig, Table};
+use crate::vve::suppression::{publish, Cmp, Linked, Pos, SuppressionConfig, Table, TableId};
 
 /// One file's facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,42 +51,25 @@ fn one_column(rows: Vec<String>, counts: Vec<u64>) -> Table {
     t
 }
 
-/// Suppresses two one-column tables whose totals / cells are the same number (`a_pos` in `a`,
-/// `b_pos` in `b`): when either is suppressed, both are.
-fn suppress_linked(
-    a: &Table,
-    a_pos: Pos,
-    b: &Table,
-    b_pos: Pos,
-    config: &SuppressionConfig,
-) -> (Pattern, Pattern) {
-    let mut fa = Vec::new();
-    let mut fb = Vec::new();
-    loop {
-        let pa = suppress(a, config, &fa);
-        let pb = suppress(b, config, &fb);
-        let (sa, sb) = (pa.is_suppressed(a_pos), pb.is_suppressed(b_pos));
-        if sa == sb {
-            return (pa, pb);
-        }
-        if sa {
-            fb.push(b_pos);
-        } else {
-            fa.push(a_pos);
-        }
-    }
+/// A pair: kind, sender, school.
+type PairKey = (FileKind, String, String);
+
+/// The tables of one partition (one year, or all years) before suppression.
+#[derive(Debug, Clone)]
+struct Partition {
+    consent: Table,
+    reasons: Table,
+    /// Per pair: rows the two splits of `verzonden` (confirmed in time, warm handover held),
+    /// columns the part published and its complement (never shown), row totals `verzonden`.
+    pairs: BTreeMap<PairKey, Table>,
+    positions: Table,
 }
 
-/// Computes the monitor of one municipality.
-pub fn compute(
-    municipality: &str,
-    facts: &[Fact],
-    config: &SuppressionConfig,
-    confirm_within_days: u16,
-) -> Monitor {
+fn partition(facts: &[&Fact], confirm_within_days: u16) -> Partition {
     // Consent and refusals (preschool files).
     let pre: Vec<&Fact> = facts
         .iter()
+        .copied()
         .filter(|f| f.kind == FileKind::Voorschool)
         .collect();
     let given = pre.iter().filter(|f| f.consent == Some(true)).count() as u64;
@@ -96,8 +79,7 @@ pub fn compute(
         vec!["gegeven".into(), "geweigerd".into(), "open".into()],
         vec![given, refused, open],
     );
-    let reasons = RefusalReason::ALL;
-    let per_reason: Vec<u64> = reasons
+    let per_reason: Vec<u64> = RefusalReason::ALL
         .iter()
         .map(|r| {
             pre.iter()
@@ -105,27 +87,20 @@ pub fn compute(
                 .count() as u64
         })
         .collect();
-    let reason_table = one_column(
-        reasons.iter().map(|r| r.as_str().to_owned()).collect(),
+    let reasons = one_column(
+        RefusalReason::ALL
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect(),
         per_reason,
     );
-    let (pc, pr) = suppress_linked(
-        &consent,
-        (1, 0),
-        &reason_table,
-        reason_table.col_total_pos(0),
-        config,
-    );
-    let consent_pub = publish(&consent, &pc);
-    let reason_pub = publish(&reason_table, &pr);
 
-    // Pairs.
-    let mut pairs: BTreeMap<(FileKind, String, String), (u64, u64, u64)> = BTreeMap::new();
+    let mut counts: BTreeMap<PairKey, (u64, u64, u64)> = BTreeMap::new();
     for f in facts {
         let (Some(school), Some(sent)) = (&f.school, f.sent_on) else {
             continue;
         };
-        let e = pairs
+        let e = counts
             .entry((f.kind, f.sender.clone(), school.clone()))
             .or_default();
         e.0 += 1;
@@ -138,22 +113,21 @@ pub fn compute(
             e.2 += 1;
         }
     }
-    let koppels = pairs
+    let pairs = counts
         .into_iter()
-        .map(|((kind, sender, school), (sent, timely, warm))| {
-            let (sent_c, timely_c, warm_c) = pair_cells(sent, timely, warm, config);
-            PairRow {
-                soort: kind,
-                afzender: sender,
-                school,
-                verzonden: sent_c,
-                tijdig_bevestigd: timely_c,
-                warme_overdracht: warm_c,
-            }
+        .map(|(k, (sent, timely, warm))| {
+            let mut t = Table::new(
+                vec!["tijdig".into(), "warm".into()],
+                vec!["ja".into(), "nee".into()],
+                true,
+                false,
+            );
+            t.cells[0] = vec![timely, sent - timely];
+            t.cells[1] = vec![warm, sent - warm];
+            (k, t)
         })
         .collect();
 
-    // Year-3 positions per primary school.
     let mut schools: BTreeMap<String, [u64; 3]> = BTreeMap::new();
     for f in facts.iter().filter(|f| f.kind == FileKind::PoVo) {
         if let Some(p) = f.year3 {
@@ -162,7 +136,7 @@ pub fn compute(
             row[i] += 1;
         }
     }
-    let mut pos_table = Table::new(
+    let mut positions = Table::new(
         schools.keys().cloned().collect(),
         Year3Position::ALL
             .iter()
@@ -172,9 +146,205 @@ pub fn compute(
         true,
     );
     for (i, counts) in schools.values().enumerate() {
-        pos_table.cells[i] = counts.to_vec();
+        positions.cells[i] = counts.to_vec();
     }
-    let pp = publish(&pos_table, &suppress(&pos_table, config, &[]));
+    Partition {
+        consent,
+        reasons,
+        pairs,
+        positions,
+    }
+}
+
+/// Picks one table of a partition (with where it is in the linked set).
+type Pick<'a> = dyn Fn(&Partition, &Placed) -> Option<(TableId, Table)> + 'a;
+
+/// Where a partition's tables are in the linked set.
+#[derive(Debug, Clone)]
+struct Placed {
+    consent: TableId,
+    reasons: TableId,
+    pairs: BTreeMap<PairKey, TableId>,
+    positions: TableId,
+}
+
+/// Adds a partition's tables with the relations inside it: the refusals are the consent table's
+/// `geweigerd`; a pair's two row totals are both `verzonden`.
+fn place(set: &mut Linked, p: &Partition) -> Placed {
+    let consent = set.add(&p.consent);
+    let reasons = set.add(&p.reasons);
+    let fig = |set: &Linked, t, pos| set.figure(t, pos).expect("a position of the table");
+    let (a, b) = (
+        fig(set, consent, (1, 0)),
+        fig(set, reasons, p.reasons.col_total_pos(0)),
+    );
+    set.same(a, b);
+    let mut pairs = BTreeMap::new();
+    for (k, t) in &p.pairs {
+        let id = set.add(t);
+        let (a, b) = (fig(set, id, (0, 2)), fig(set, id, (1, 2)));
+        set.same(a, b);
+        pairs.insert(k.clone(), id);
+    }
+    let positions = set.add(&p.positions);
+    Placed {
+        consent,
+        reasons,
+        pairs,
+        positions,
+    }
+}
+
+/// Links a table of all years to the same table of each year: each figure of the all-years table
+/// (matched by row and column label; totals by position) is the sum of that figure over the
+/// years in which it exists.
+fn link_years(set: &mut Linked, all: (TableId, &Table), years: &[(TableId, &Table)]) {
+    let key = |t: &Table, (i, j): Pos| -> (Option<String>, Option<String>) {
+        (t.rows.get(i).cloned(), t.cols.get(j).cloned())
+    };
+    let find = |t: &Table, k: &(Option<String>, Option<String>)| -> Option<Pos> {
+        let i = match &k.0 {
+            Some(r) => t.rows.iter().position(|x| x == r)?,
+            None => t.rows.len(),
+        };
+        let j = match &k.1 {
+            Some(c) => t.cols.iter().position(|x| x == c)?,
+            None => t.cols.len(),
+        };
+        t.value((i, j)).map(|_| (i, j))
+    };
+    for pos in all.1.positions() {
+        let Some(total) = set.figure(all.0, pos) else {
+            continue;
+        };
+        let k = key(all.1, pos);
+        let parts: Vec<usize> = years
+            .iter()
+            .filter_map(|(id, t)| find(t, &k).and_then(|p| set.figure(*id, p)))
+            .collect();
+        set.relate(parts, total, Cmp::Eq);
+    }
+}
+
+/// Computes the monitor of one municipality over `facts` taken as one whole (no partitions).
+pub fn compute(
+    municipality: &str,
+    facts: &[Fact],
+    config: &SuppressionConfig,
+    confirm_within_days: u16,
+) -> Monitor {
+    let dated: Vec<(i32, Fact)> = facts.iter().map(|f| (0, f.clone())).collect();
+    compute_partition(municipality, &dated, None, config, confirm_within_days)
+}
+
+/// The monitor of `year` (all years when `None`) from all of the municipality's facts, each with
+/// its year. Every partition a user can ask for (the all-years table and every year) is one
+/// linked set, suppressed at once: each all-years figure is the sum of the same figure over the
+/// years, so that no year, taken from the whole or from the other years, gives away a suppressed
+/// figure of another (ADR 0701). The answer is the same partition whichever is asked for first.
+pub fn compute_partition(
+    municipality: &str,
+    facts: &[(i32, Fact)],
+    year: Option<i32>,
+    config: &SuppressionConfig,
+    confirm_within_days: u16,
+) -> Monitor {
+    let all_facts: Vec<&Fact> = facts.iter().map(|(_, f)| f).collect();
+    let mut by_year: BTreeMap<i32, Vec<&Fact>> = BTreeMap::new();
+    for (y, f) in facts {
+        by_year.entry(*y).or_default().push(f);
+    }
+    let all = partition(&all_facts, confirm_within_days);
+    let years: BTreeMap<i32, Partition> = by_year
+        .iter()
+        .map(|(y, fs)| (*y, partition(fs, confirm_within_days)))
+        .collect();
+    let mut set = Linked::default();
+    let placed_all = place(&mut set, &all);
+    let placed_years: BTreeMap<i32, Placed> = years
+        .iter()
+        .map(|(y, p)| (*y, place(&mut set, p)))
+        .collect();
+    {
+        let each = |get: &Pick<'_>| {
+            years
+                .iter()
+                .filter_map(|(y, p)| get(p, &placed_years[y]))
+                .collect::<Vec<_>>()
+        };
+        let consent = each(&|p, pl| Some((pl.consent, p.consent.clone())));
+        let reasons = each(&|p, pl| Some((pl.reasons, p.reasons.clone())));
+        let positions = each(&|p, pl| Some((pl.positions, p.positions.clone())));
+        fn refs(v: &[(TableId, Table)]) -> Vec<(TableId, &Table)> {
+            v.iter().map(|(i, t)| (*i, t)).collect()
+        }
+        link_years(
+            &mut set,
+            (placed_all.consent, &all.consent),
+            &refs(&consent),
+        );
+        link_years(
+            &mut set,
+            (placed_all.reasons, &all.reasons),
+            &refs(&reasons),
+        );
+        link_years(
+            &mut set,
+            (placed_all.positions, &all.positions),
+            &refs(&positions),
+        );
+        for (k, t) in &all.pairs {
+            let per_year = each(&|p, pl| p.pairs.get(k).map(|t| (pl.pairs[k], t.clone())));
+            link_years(&mut set, (placed_all.pairs[k], t), &refs(&per_year));
+        }
+    }
+    let s = set.suppress(config, &[]);
+    match year {
+        None => render(municipality, config, &all, &placed_all, &set, &s),
+        Some(y) => match (years.get(&y), placed_years.get(&y)) {
+            (Some(p), Some(pl)) => render(municipality, config, p, pl, &set, &s),
+            _ => {
+                // A year without files: nothing to link, everything is zero (and suppressed).
+                let p = partition(&[], confirm_within_days);
+                let mut own = Linked::default();
+                let pl = place(&mut own, &p);
+                let s = own.suppress(config, &[]);
+                render(municipality, config, &p, &pl, &own, &s)
+            }
+        },
+    }
+}
+
+fn render(
+    municipality: &str,
+    config: &SuppressionConfig,
+    p: &Partition,
+    pl: &Placed,
+    set: &Linked,
+    s: &[bool],
+) -> Monitor {
+    let consent_pub = publish(&p.consent, &set.pattern(pl.consent, s));
+    let reason_pub = publish(&p.reasons, &set.pattern(pl.reasons, s));
+    let koppels = p
+        .pairs
+        .iter()
+        .map(|((kind, sender, school), t)| {
+            let out = publish(
+                t,
+                &set.pattern(pl.pairs[&(*kind, sender.clone(), school.clone())], s),
+            );
+            let sent = out.row_totals.as_ref().and_then(|r| r[0]);
+            PairRow {
+                soort: *kind,
+                afzender: sender.clone(),
+                school: school.clone(),
+                verzonden: cell(sent),
+                tijdig_bevestigd: cell(out.cells[0][0]),
+                warme_overdracht: cell(out.cells[1][0]),
+            }
+        })
+        .collect();
+    let pp = publish(&p.positions, &set.pattern(pl.positions, s));
     let mut positions: Vec<PositionRow> = pp
         .rows
         .iter()
@@ -194,7 +364,6 @@ pub fn compute(
             onder: cell(totals[2]),
         });
     }
-
     let consent_total = consent_pub.col_totals.as_ref().and_then(|t| t[0]);
     Monitor {
         gemeente: municipality.to_owned(),
@@ -202,7 +371,7 @@ pub fn compute(
         voorschool_dossiers: cell(consent_total),
         toestemming_gegeven: cell(consent_pub.cells[0][0]),
         toestemming_geweigerd: cell(consent_pub.cells[1][0]),
-        weigeringen_per_reden: reasons
+        weigeringen_per_reden: RefusalReason::ALL
             .iter()
             .enumerate()
             .map(|(i, r)| RefusalRow {
@@ -213,32 +382,6 @@ pub fn compute(
         koppels,
         positie_leerjaar3: positions,
     }
-}
-
-/// The cells of one pair: `sent` and the published parts of its two splits.
-fn pair_cells(sent: u64, timely: u64, warm: u64, config: &SuppressionConfig) -> (Cell, Cell, Cell) {
-    // Rows: the two splits of `sent`; columns: the part we publish and its complement.
-    let mut t = Table::new(
-        vec!["tijdig".into(), "warm".into()],
-        vec!["ja".into(), "nee".into()],
-        true,
-        false,
-    );
-    t.cells[0] = vec![timely, sent - timely];
-    t.cells[1] = vec![warm, sent - warm];
-    // Both row totals are `sent`: suppress them together.
-    let mut forced = Vec::new();
-    let p = loop {
-        let p = suppress(&t, config, &forced);
-        let (a, b) = (p.is_suppressed((0, 2)), p.is_suppressed((1, 2)));
-        if a == b {
-            break p;
-        }
-        forced.push(if a { (1, 2) } else { (0, 2) });
-    };
-    let out = publish(&t, &p);
-    let sent_pub = out.row_totals.as_ref().and_then(|r| r[0]);
-    (cell(sent_pub), cell(out.cells[0][0]), cell(out.cells[1][0]))
 }
 
 #[cfg(test)]
@@ -280,9 +423,10 @@ mod tests {
                 .unwrap()
                 .aantal
         };
-        // 3 is small; the zeros are small too, 9 stays.
+        // 3 is small; the zeros are small too. With 9 published, the suppressed reasons would
+        // add up to 12 - 9 = 3: each of them at most 3. So 9 goes as well.
         assert!(by(RefusalReason::PrivacyBezwaar).onderdrukt);
-        assert_eq!(by(RefusalReason::ZelfOverdragen).aantal, Some(9));
+        assert!(by(RefusalReason::ZelfOverdragen).onderdrukt);
         // Refusals total (12) is published in both places or in neither.
         assert_eq!(m.toestemming_geweigerd.aantal, Some(12));
     }

@@ -397,41 +397,46 @@ impl HandoverViews {
     pub async fn monitor(&self, actor: &Actor, q: MonitorQuery) -> Result<Monitor, Problem> {
         kansrijk_policy::require(actor, actions::MONITOR)?;
         let rows = sqlx::query(
-            "SELECT * FROM ho_facts WHERE municipality = $1 AND ($2::int IS NULL OR year = $2)",
+            // Every year: the partitions a user can ask for are suppressed together.
+            "SELECT * FROM ho_facts WHERE municipality = $1",
         )
         .bind(&actor.municipality)
-        .bind(q.jaar)
         .fetch_all(&self.pool)
         .await
         .map_err(internal("reading monitor facts"))?;
         let facts = rows
             .iter()
-            .map(|r| -> Result<Fact, sqlx::Error> {
+            .map(|r| -> Result<(i32, Fact), sqlx::Error> {
                 let kind: String = r.try_get("kind")?;
                 let consent: String = r.try_get("consent")?;
                 let reason: Option<String> = r.try_get("refusal_reason")?;
                 let year3: Option<String> = r.try_get("year3")?;
-                Ok(Fact {
-                    kind: FileKind::parse(&kind).unwrap_or(FileKind::Voorschool),
-                    sender: r.try_get("sender")?,
-                    school: r.try_get("school")?,
-                    consent: match consent.as_str() {
-                        "gegeven" => Some(true),
-                        "geweigerd" => Some(false),
-                        _ => None,
+                let year: i32 = r.try_get("year")?;
+                Ok((
+                    year,
+                    Fact {
+                        kind: FileKind::parse(&kind).unwrap_or(FileKind::Voorschool),
+                        sender: r.try_get("sender")?,
+                        school: r.try_get("school")?,
+                        consent: match consent.as_str() {
+                            "gegeven" => Some(true),
+                            "geweigerd" => Some(false),
+                            _ => None,
+                        },
+                        refusal_reason: reason.as_deref().and_then(RefusalReason::parse),
+                        sent_on: r.try_get("sent_on")?,
+                        confirmed_on: r.try_get("confirmed_on")?,
+                        warm_held: r.try_get("warm_held")?,
+                        year3: year3.as_deref().and_then(parse_code),
                     },
-                    refusal_reason: reason.as_deref().and_then(RefusalReason::parse),
-                    sent_on: r.try_get("sent_on")?,
-                    confirmed_on: r.try_get("confirmed_on")?,
-                    warm_held: r.try_get("warm_held")?,
-                    year3: year3.as_deref().and_then(parse_code),
-                })
+                ))
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(internal("decoding monitor facts"))?;
-        Ok(monitor::compute(
+        Ok(monitor::compute_partition(
             &actor.municipality,
             &facts,
+            q.jaar,
             &self.suppression,
             self.confirm_within_days,
         ))

@@ -15,7 +15,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use kansrijk_proto::vve::{self, DeclineReason, OutreachOutcome};
 use serde::{Deserialize, Serialize};
 
-use super::suppression::{publish, suppress, Pattern, Pos, Published, SuppressionConfig, Table};
+use super::suppression::{publish, Cmp, Linked, Pos, Published, SuppressionConfig, Table};
 
 /// Hours per week from which a placement meets the offer (16 hours since 1 Aug 2020).
 pub const FULL_OFFER_HOURS: u8 = 16;
@@ -486,75 +486,95 @@ pub struct PublishedFigures {
     pub placements_started: Option<u64>,
 }
 
-/// Suppresses all tables. Shared margins are linked: the district table's column totals of the
-/// two reached columns are the location table's column totals and the trend's last row; its
-/// declined column total is the decline-reason table's total; a margin suppressed in one is
-/// suppressed in all, and the tables are suppressed again until that holds.
+/// Suppresses a quarter's tables as one linked set ([`Linked`]): the district table, the
+/// criterion table, the location table, the decline reasons and the quarter's own trend row
+/// (reached 16+, under 16, not reached, total), with every relation between them a reader knows:
+/// the location table's column totals are the district table's reached column totals (so its
+/// grand total is their sum), the decline reasons add up to the declined column total, the trend
+/// row is the district table's margin (not reached: the sum of the seven non-reach columns), and a
+/// criterion cell counts at most the children of its column (at least once over all criteria,
+/// when every child has a criterion). The trend's earlier rows are left suppressed here: they are
+/// each quarter's own trend row, as that quarter's own suppression publishes it
+/// ([`publish_quarter`]).
 pub fn publish_figures(f: &Figures, config: &MonitorConfig) -> PublishedFigures {
     let cfg = &config.suppression;
     let d = &f.by_district;
-    let last = f.trend.rows.len().saturating_sub(1);
-    let trend_r_total: Pos = (last, f.trend.cols.len());
-    // Links: (district position, other table, its position).
-    let links_location: Vec<(Pos, Pos)> = (0..2)
-        .map(|j| (d.col_total_pos(j), f.by_location.col_total_pos(j)))
-        .collect();
-    let links_trend: Vec<(Pos, Pos)> = vec![
-        (d.col_total_pos(0), (last, 0)),
-        (d.col_total_pos(1), (last, 1)),
-        (d.grand_pos().unwrap_or((0, 0)), trend_r_total),
+    let mut set = Linked::default();
+    let sd = set.add(d);
+    let sc = set.add(&f.by_criterion);
+    let sl = set.add(&f.by_location);
+    let sr = set.add(&f.decline_reasons);
+    let mut own = Table::new(vec![f.quarter.label()], f.trend.cols.clone(), true, false);
+    own.cells[0] = vec![
+        d.col_total(0),
+        d.col_total(1),
+        (2..d.cols.len()).map(|j| d.col_total(j)).sum(),
     ];
-    let link_declined = (
-        d.col_total_pos(COL_DECLINED),
-        f.decline_reasons.col_total_pos(0),
-    );
-
-    let mut forced_d: Vec<Pos> = Vec::new();
-    let (mut pd, mut pl, mut pr, mut pt);
-    loop {
-        pd = suppress(d, cfg, &forced_d);
-        let forced_from = |links: &[(Pos, Pos)], p: &Pattern| -> Vec<Pos> {
-            links
-                .iter()
-                .filter(|(dp, _)| p.is_suppressed(*dp))
-                .map(|(_, op)| *op)
-                .collect()
-        };
-        pl = suppress(&f.by_location, cfg, &forced_from(&links_location, &pd));
-        pt = suppress(&f.trend, cfg, &forced_from(&links_trend, &pd));
-        pr = suppress(&f.decline_reasons, cfg, &forced_from(&[link_declined], &pd));
-        let mut more = Vec::new();
-        for (dp, op) in &links_location {
-            if pl.is_suppressed(*op) && !pd.is_suppressed(*dp) {
-                more.push(*dp);
-            }
-        }
-        for (dp, op) in &links_trend {
-            if pt.is_suppressed(*op) && !pd.is_suppressed(*dp) {
-                more.push(*dp);
-            }
-        }
-        if pr.is_suppressed(link_declined.1) && !pd.is_suppressed(link_declined.0) {
-            more.push(link_declined.0);
-        }
-        if more.is_empty() {
-            break;
-        }
-        forced_d.extend(more);
+    let st = set.add(&own);
+    let fig = |set: &Linked, t, pos: Pos| set.figure(t, pos).expect("a position of the table");
+    let dcol = |set: &Linked, j: usize| fig(set, sd, d.col_total_pos(j));
+    let dgrand = fig(&set, sd, d.grand_pos().unwrap_or_default());
+    for j in 0..2 {
+        let (a, b) = (dcol(&set, j), fig(&set, sl, f.by_location.col_total_pos(j)));
+        set.same(a, b);
+        let (a, b) = (dcol(&set, j), fig(&set, st, (0, j)));
+        set.same(a, b);
     }
-    let pc = suppress(&f.by_criterion, cfg, &[]);
+    let (a, b) = (
+        dcol(&set, COL_DECLINED),
+        fig(&set, sr, f.decline_reasons.col_total_pos(0)),
+    );
+    set.same(a, b);
+    let rest: Vec<usize> = (2..d.cols.len()).map(|j| dcol(&set, j)).collect();
+    let nb = fig(&set, st, (0, 2));
+    set.relate(rest, nb, Cmp::Eq);
+    let tg = fig(&set, st, (0, 3));
+    set.same(dgrand, tg);
+    let crit = &f.by_criterion;
+    for j in 0..crit.cols.len().min(d.cols.len()) {
+        let cells: Vec<usize> = (0..crit.rows.len())
+            .map(|i| fig(&set, sc, (i, j)))
+            .collect();
+        let total = dcol(&set, j);
+        for c in &cells {
+            set.relate(vec![*c], total, Cmp::AtMost);
+        }
+        // Children counted under several criteria: at least once when every child has one.
+        if crit.col_total(j) >= d.col_total(j) && !cells.is_empty() {
+            set.relate(cells, total, Cmp::AtLeast);
+        }
+    }
+    let s = set.suppress(cfg, &[]);
+    let (pd, pc, pl, pr, pt) = (
+        set.pattern(sd, &s),
+        set.pattern(sc, &s),
+        set.pattern(sl, &s),
+        set.pattern(sr, &s),
+        set.pattern(st, &s),
+    );
+    let own_row = publish(&own, &pt);
+    let rows = f.trend.rows.len();
+    let mut trend = Published {
+        rows: f.trend.rows.clone(),
+        cols: f.trend.cols.clone(),
+        cells: vec![vec![None; f.trend.cols.len()]; rows],
+        row_totals: Some(vec![None; rows]),
+        col_totals: None,
+        grand_total: None,
+    };
+    if rows > 0 {
+        trend.cells[rows - 1] = own_row.cells[0].clone();
+        if let (Some(t), Some(o)) = (trend.row_totals.as_mut(), own_row.row_totals.as_ref()) {
+            t[rows - 1] = o[0];
+        }
+    }
+    let by_location = publish(&f.by_location, &pl);
 
     let by_district = publish(d, &pd);
     let col = |j: usize| by_district.col_totals.as_ref().and_then(|c| c[j]);
     let indicated = by_district.grand_total;
-    let reached = match (col(0), col(1)) {
-        (Some(a), Some(b)) => Some(a + b),
-        _ => None,
-    };
-    let not_reached = match (indicated, reached) {
-        (Some(t), Some(r)) => Some(t - r),
-        _ => None,
-    };
+    let reached = by_location.grand_total;
+    let not_reached = own_row.cells[0][2];
     let reach_percentage = match (indicated, reached) {
         (Some(t), Some(r)) if t >= config.min_denominator && t > 0 => {
             Some((r as f64 * 1000.0 / t as f64).round() / 10.0)
@@ -570,9 +590,9 @@ pub fn publish_figures(f: &Figures, config: &MonitorConfig) -> PublishedFigures 
     PublishedFigures {
         reached_under_16: col(1),
         by_criterion: publish(&f.by_criterion, &pc),
-        by_location: publish(&f.by_location, &pl),
+        by_location,
         decline_reasons: publish(&f.decline_reasons, &pr),
-        trend: publish(&f.trend, &pt),
+        trend,
         by_district,
         indicated,
         reached,
@@ -581,6 +601,34 @@ pub fn publish_figures(f: &Figures, config: &MonitorConfig) -> PublishedFigures 
         median_days_to_placement,
         placements_started,
     }
+}
+
+/// The published monitor of quarter `q`: [`publish_figures`], with each earlier row of the trend
+/// taken from that quarter's own publication (its trend row, suppressed with its own tables), so
+/// that the trend publishes nothing about a quarter that the quarter's own report does not.
+pub fn publish_quarter(
+    children: &[MonitorChild],
+    q: Quarter,
+    districts: &[String],
+    criteria: &[String],
+    config: &MonitorConfig,
+) -> PublishedFigures {
+    let f = compute(children, q, districts, criteria, config);
+    let mut p = publish_figures(&f, config);
+    let mut quarter = q;
+    for i in (0..p.trend.rows.len().saturating_sub(1)).rev() {
+        quarter = quarter.previous();
+        let earlier = publish_figures(
+            &compute(children, quarter, districts, criteria, config),
+            config,
+        );
+        let last = earlier.trend.rows.len() - 1;
+        p.trend.cells[i] = earlier.trend.cells[last].clone();
+        if let (Some(t), Some(e)) = (p.trend.row_totals.as_mut(), earlier.trend.row_totals) {
+            t[i] = e[last];
+        }
+    }
+    p
 }
 
 /// Placements per month per location in a quarter (the providers' monitor): for each location and

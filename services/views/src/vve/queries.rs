@@ -1038,8 +1038,7 @@ pub fn report(
     children: &[MonitorChild],
     config: &MonitorConfig,
 ) -> MonitorReport {
-    let figures = monitor::compute(children, quarter, &[], &[], config);
-    let p = monitor::publish_figures(&figures, config);
+    let p = monitor::publish_quarter(children, quarter, &[], &[], config);
     let to = config.round_to.max(1);
     let round = |v: Option<u64>| v.map(|v| monitor::round_count(v, to));
     MonitorReport {

@@ -40,6 +40,18 @@ impl SuppressionConfig {
     pub fn is_small(&self, v: u64) -> bool {
         v <= self.threshold && (self.suppress_zero || v > 0)
     }
+
+    /// The protection a suppressed figure keeps: an attacker who combines every published figure
+    /// linearly must not narrow it to an interval narrower than this, so that it stays as
+    /// uncertain as the threshold makes a small count (one of `0..=threshold`, or `1..=threshold`
+    /// when zeros are published: as many values as the threshold hides).
+    pub fn protection(&self) -> u64 {
+        if self.suppress_zero {
+            self.threshold
+        } else {
+            self.threshold.saturating_sub(1)
+        }
+    }
 }
 
 /// A table of counts before suppression.
@@ -165,60 +177,212 @@ impl Pattern {
             .unwrap_or(false)
     }
 
-    fn set(&mut self, (i, j): Pos) -> bool {
-        let was = self.suppressed[i][j];
-        self.suppressed[i][j] = true;
-        !was
-    }
-
     pub fn count(&self) -> usize {
         self.suppressed.iter().flatten().filter(|s| **s).count()
     }
 }
 
-/// Computes the suppression pattern of `table`; `forced` positions are suppressed regardless
-/// (to keep margins shared with other tables consistent).
+/// Computes the suppression pattern of `table` on its own (a table that shares no figure with any
+/// other); `forced` positions are suppressed regardless. See [`Linked`] for tables that do.
 pub fn suppress(table: &Table, config: &SuppressionConfig, forced: &[Pos]) -> Pattern {
-    let mut p = Pattern {
-        suppressed: vec![vec![false; table.c() + 1]; table.r() + 1],
-    };
-    for pos in table.positions() {
-        if table.value(pos).is_some_and(|v| config.is_small(v)) {
-            p.set(pos);
+    let mut set = Linked::default();
+    let id = set.add(table);
+    let forced: Vec<usize> = forced.iter().filter_map(|p| set.figure(id, *p)).collect();
+    let s = set.suppress(config, &forced);
+    set.pattern(id, &s)
+}
+
+/// How the parts of a [`Relation`] compare with its total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// The parts add up to the total (a line of a table, or one figure shown in two places).
+    Eq,
+    /// The parts add up to at most the total.
+    AtMost,
+    /// The parts add up to at least the total (children counted under several criteria).
+    AtLeast,
+}
+
+/// A linear relation between figures that anyone reading the tables knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub parts: Vec<usize>,
+    pub total: usize,
+    pub cmp: Cmp,
+}
+
+/// Which table of a [`Linked`] set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableId(usize);
+
+/// A set of linked tables: every figure of every table a user can fetch together (a quarter's
+/// tables with their trend row; the all-years table with every year), and every relation between
+/// them. Suppression is decided over the whole set at once, so that no figure published anywhere
+/// in it, combined linearly with any others, narrows a suppressed figure down (ADR 0701).
+#[derive(Debug, Clone, Default)]
+pub struct Linked {
+    values: Vec<u64>,
+    relations: Vec<Relation>,
+    /// Per table: its figure at each position of its extended grid.
+    tables: Vec<Vec<Vec<Option<usize>>>>,
+}
+
+impl Linked {
+    /// A figure that is part of no table (e.g. a complement that is never shown).
+    pub fn figure_of(&mut self, value: u64) -> usize {
+        self.values.push(value);
+        self.values.len() - 1
+    }
+
+    /// Adds a table: one figure per position, its lines as relations.
+    pub fn add(&mut self, t: &Table) -> TableId {
+        let mut grid = vec![vec![None; t.c() + 1]; t.r() + 1];
+        for pos in t.positions() {
+            let v = t.value(pos).unwrap_or(0);
+            grid[pos.0][pos.1] = Some(self.figure_of(v));
+        }
+        for (parts, total) in t.lines() {
+            let parts = parts.iter().filter_map(|p| grid[p.0][p.1]).collect();
+            if let Some(total) = grid[total.0][total.1] {
+                self.relate(parts, total, Cmp::Eq);
+            }
+        }
+        self.tables.push(grid);
+        TableId(self.tables.len() - 1)
+    }
+
+    /// The figure at `pos` of table `t`.
+    pub fn figure(&self, t: TableId, (i, j): Pos) -> Option<usize> {
+        self.tables.get(t.0)?.get(i)?.get(j).copied().flatten()
+    }
+
+    pub fn relate(&mut self, parts: Vec<usize>, total: usize, cmp: Cmp) {
+        self.relations.push(Relation { parts, total, cmp });
+    }
+
+    /// Two figures that are the same number (a margin shown in two tables).
+    pub fn same(&mut self, a: usize, b: usize) {
+        self.relate(vec![a], b, Cmp::Eq);
+    }
+
+    pub fn values(&self) -> &[u64] {
+        &self.values
+    }
+
+    pub fn relations(&self) -> &[Relation] {
+        &self.relations
+    }
+
+    /// The suppression of the whole set: `true` for every suppressed figure.
+    ///
+    /// 1. Primary: every small figure (and every `forced` one).
+    /// 2. Secondary, per line: while a relation of equality with a published total has exactly
+    ///    one suppressed part, or suppressed parts that add up to less than the protection (see
+    ///    [`SuppressionConfig::protection`]), its smallest non-zero published part is suppressed
+    ///    (a zero only when nothing else is left; if nothing is, the total). An equality of two
+    ///    figures counts both ways.
+    /// 3. Secondary, over the whole set: the audit's linear programme ([`crate::audit`]) computes
+    ///    the interval an attacker can narrow each suppressed figure to from everything published;
+    ///    while one is narrower than the protection, the smallest published figure of a relation
+    ///    through it (or, failing that, through its group of linked suppressed figures) is
+    ///    suppressed as well, and step 2 runs again.
+    pub fn suppress(&self, config: &SuppressionConfig, forced: &[usize]) -> Vec<bool> {
+        let n = self.values.len();
+        let mut s = vec![false; n];
+        for (i, v) in self.values.iter().enumerate() {
+            s[i] = config.is_small(*v);
+        }
+        for &f in forced {
+            if f < n {
+                s[f] = true;
+            }
+        }
+        let width = config.protection();
+        loop {
+            self.secondary_by_line(&mut s, width);
+            let narrow = crate::audit::narrow_groups(self, &s, width);
+            if narrow.is_empty() {
+                return s;
+            }
+            let mut changed = false;
+            for (figure, group) in narrow {
+                if let Some(c) = self.partner(figure, &group, &s) {
+                    changed |= !s[c];
+                    s[c] = true;
+                }
+            }
+            if !changed {
+                return s;
+            }
         }
     }
-    for &pos in forced {
-        if table.value(pos).is_some() {
-            p.set(pos);
+
+    /// Every equality as (parts, total), an equality of two figures both ways.
+    fn lines(&self) -> Vec<(Vec<usize>, usize)> {
+        let mut out = Vec::new();
+        for r in self.relations.iter().filter(|r| r.cmp == Cmp::Eq) {
+            out.push((r.parts.clone(), r.total));
+            if let [one] = r.parts[..] {
+                out.push((vec![r.total], one));
+            }
+        }
+        out
+    }
+
+    fn secondary_by_line(&self, s: &mut [bool], width: u64) {
+        let v = &self.values;
+        let lines = self.lines();
+        loop {
+            let mut changed = false;
+            for (parts, total) in &lines {
+                if s[*total] {
+                    continue;
+                }
+                let hidden = parts.iter().filter(|q| s[**q]).count();
+                let sum: u64 = parts.iter().filter(|q| s[**q]).map(|q| v[*q]).sum();
+                if hidden == 0 || (hidden > 1 && sum >= width) {
+                    continue;
+                }
+                // The smallest non-zero published part: a zero partner protects nothing when a
+                // zero total elsewhere pins it down. Zeros only when nothing else is left.
+                let c = parts
+                    .iter()
+                    .copied()
+                    .filter(|q| !s[*q])
+                    .min_by_key(|q| (v[*q] == 0, v[*q], *q))
+                    .unwrap_or(*total);
+                changed |= !s[c];
+                s[c] = true;
+            }
+            if !changed {
+                return;
+            }
         }
     }
-    let lines = table.lines();
-    loop {
-        let mut changed = false;
-        for (parts, total) in &lines {
-            if p.is_suppressed(*total) {
-                continue;
-            }
-            let suppressed = parts.iter().filter(|q| p.is_suppressed(**q)).count();
-            if suppressed != 1 {
-                continue;
-            }
-            // The smallest non-zero published part: a zero partner protects nothing when a
-            // zero total elsewhere pins it down. Zeros only when nothing else is left.
-            let candidate = parts
+
+    /// The published figure to suppress so that `figure` (narrow, in `group`) widens: the
+    /// smallest non-zero one of a relation through `figure`, else through its group.
+    fn partner(&self, figure: usize, group: &[usize], s: &[bool]) -> Option<usize> {
+        let v = &self.values;
+        let through = |f: usize| {
+            self.relations
                 .iter()
-                .filter(|q| !p.is_suppressed(**q))
-                .min_by_key(|q| {
-                    let v = table.value(**q).unwrap_or(u64::MAX);
-                    (v == 0, v, **q)
-                });
-            changed |= match candidate {
-                Some(q) => p.set(*q),
-                None => p.set(*total),
-            };
-        }
-        if !changed {
-            return p;
+                .filter(move |r| r.total == f || r.parts.contains(&f))
+                .flat_map(|r| r.parts.iter().copied().chain(std::iter::once(r.total)))
+                .filter(|q| !s[*q])
+        };
+        let best = |it: &mut dyn Iterator<Item = usize>| it.min_by_key(|q| (v[*q] == 0, v[*q], *q));
+        best(&mut through(figure)).or_else(|| best(&mut group.iter().flat_map(|g| through(*g))))
+    }
+
+    /// The pattern of one table.
+    pub fn pattern(&self, t: TableId, s: &[bool]) -> Pattern {
+        let grid = &self.tables[t.0];
+        Pattern {
+            suppressed: grid
+                .iter()
+                .map(|row| row.iter().map(|f| f.is_some_and(|f| s[f])).collect())
+                .collect(),
         }
     }
 }
