@@ -8,10 +8,12 @@ ARG RUST_VERSION=1.95
 FROM rust:${RUST_VERSION}-bookworm AS build
 WORKDIR /src
 # The cache mounts keep the crate registry and the compiled dependencies between builds.
+# --no-default-features: a release image has no development issuer (cargo feature dev-issuer):
+# neither its committed signing keys nor the `rsa` crate are in the binary (deploy/check/run.sh).
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo build --release --locked -p kansrijk-cli --bin kansrijk \
+    cargo build --release --locked -p kansrijk-cli --no-default-features --bin kansrijk \
     && cp target/release/kansrijk /usr/local/bin/kansrijk
 
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime

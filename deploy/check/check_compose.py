@@ -3,7 +3,9 @@
 long-running service has a health check, every `depends_on` names an existing service with a
 valid condition, a `service_healthy` condition points at a service with a health check, the
 NATS cluster has three JetStream nodes on a current release, every Kansrijk service runs from the
-one image with `serve <service>`, and the files it mounts exist.
+one image with `serve <service>`, and the files it mounts exist; no key is committed (the keys are
+generated on first start by a one-shot service into a volume and read from files there), and the
+Dockerfile builds the release binary without the development issuer.
 """
 import re
 import sys
@@ -105,12 +107,16 @@ def main():
         dockerfile = (ROOT / "Dockerfile").read_text()
         if len(re.findall(r"^FROM ", dockerfile, re.M)) < 2:
             err("Dockerfile is not multi-stage")
+        builds = re.findall(r"cargo build[^\n]*", dockerfile)
+        if not builds or any("--no-default-features" not in b for b in builds):
+            err("Dockerfile: the release build must pass --no-default-features (no development issuer, no rsa)")
 
     if "postgres" not in services or not str(services["postgres"].get("image", "")).startswith("postgres:17"):
         err("PostgreSQL 17 service missing")
     kc = services.get("keycloak")
     if not kc:
         err("keycloak missing")
+    check_secrets(services)
     check_realm()
     obs = [n for n, s in services.items() if "observability" in (s.get("profiles") or [])]
     for want in ("prometheus", "grafana"):
@@ -123,6 +129,66 @@ def main():
         return 1
     print(f"ok: docker-compose.yml ({len(services)} services, all long-running ones with health checks)")
     return 0
+
+
+# The keys each service reads, as files from the generated volume.
+SECRET_FILES = {
+    "privacy": {"KANSRIJK_MASTER_KEYS", "KANSRIJK_PSEUDONYM_KEY"},
+    "gateway": {"KANSRIJK_WEB_SESSION_KEY"},
+}
+# The values docker-compose.yml used to commit (also in services/runtime/src/config.rs DEMO_SECRETS).
+FORMER_DEMO_KEYS = (
+    "riDWUwAH8SE5y/fZ+pVqT/o+a8nryAnd822AwtZbQLI=",
+    "PgaEfyVLHPvJXGWZNny2rClwQ5mxKyrOr1AUfvlvSDM=",
+    "o+Oedk1aYApwZQtnblp/cSPPkKS9HtSwGgwnijM+xNBQzAiY5vy5nIb+MfXhOmzU",
+)
+
+
+def check_secrets(services):
+    text = COMPOSE.read_text()
+    for v in FORMER_DEMO_KEYS:
+        if v in text:
+            err(f"a former demo key is committed again ({v[:8]}...)")
+    runtime = (ROOT / "services/runtime/src/config.rs").read_text()
+    for v in FORMER_DEMO_KEYS:
+        if v not in runtime:
+            err(f"services/runtime/src/config.rs DEMO_SECRETS lacks the former compose key {v[:8]}...")
+    # Anything that looks like a key (32+ bytes of base64) in the file is a committed secret.
+    for m in re.finditer(r"(?<![A-Za-z0-9+/_.-])[A-Za-z0-9+/]{40,}={0,2}", text):
+        err(f"something key-like is committed: {m.group(0)[:8]}...")
+    generators = {
+        n for n, s in services.items()
+        if s.get("restart") == "no" and any(
+            isinstance(v, str) and v.split(":")[0] == "secrets" for v in s.get("volumes") or []
+        ) and "urandom" in str(s.get("command"))
+    }
+    if "secrets" not in generators:
+        err("no one-shot service `secrets` generates the keys into the volume `secrets` (from /dev/urandom)")
+    if "secrets" not in (yaml.safe_load(text).get("volumes") or {}):
+        err("the volume `secrets` is not declared")
+    for name, svc in services.items():
+        env = svc.get("environment") or {}
+        for var, value in env.items():
+            if re.search(r"(_KEY|_KEYS|_SECRET)$", var):
+                err(f"{name}: {var} is set in the file (a committed secret): use {var}_FILE")
+    for name, wanted in SECRET_FILES.items():
+        svc = services.get(name) or {}
+        env = svc.get("environment") or {}
+        mounts = {}
+        for v in svc.get("volumes") or []:
+            if isinstance(v, str) and v.split(":")[0] == "secrets":
+                mounts[v.split(":")[1]] = v
+        for var in wanted:
+            path = env.get(f"{var}_FILE")
+            if not path:
+                err(f"{name}: {var}_FILE not set (the generated key)")
+            elif not any(str(path).startswith(m.rstrip("/") + "/") for m in mounts):
+                err(f"{name}: {var}_FILE={path} is not in the mounted volume `secrets`")
+        if mounts and not all(v.endswith(":ro") for v in mounts.values()):
+            err(f"{name}: mounts the volume `secrets` writable (read-only is enough)")
+        dep = (svc.get("depends_on") or {}).get("secrets") or {}
+        if dep.get("condition") != "service_completed_successfully":
+            err(f"{name}: does not wait for `secrets` to complete")
 
 
 def check_realm():

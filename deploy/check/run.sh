@@ -5,6 +5,7 @@
 #   - deploy/kubernetes: rendered and validated against the Kubernetes schemas of the PyPI package
 #     kubernetes-validate, plus structural and least-privilege checks (check_kubernetes.py)
 #   - deploy/nats/accounts.conf is what the Helm values say (gen_nats_accounts.py --check)
+#   - the release build has no development issuer and no rsa (cargo tree --no-default-features)
 #   - the compose NATS configuration is accepted by a real nats-server (-t)
 #   - the shell scripts parse (and pass shellcheck when it is installed)
 # Python packages go into a virtualenv (KANSRIJK_VENV, default ~/.cache/kansrijk/venv), from PyPI.
@@ -28,6 +29,28 @@ fi
 
 "$py" deploy/check/gen_nats_accounts.py --check
 "$py" deploy/check/check_compose.py
+
+# The release build (the Dockerfile's --no-default-features) has no development issuer: neither
+# the gateway's dev-issuer feature nor the `rsa` crate (RUSTSEC-2023-0071) is in its tree.
+if command -v cargo >/dev/null 2>&1; then
+  tree() { cargo tree --locked -q -e normal -f '{p} [{f}]' --prefix none -p kansrijk-cli "$@"; }
+  release_tree="$(tree --no-default-features)" || die "cargo tree of the release build failed"
+  if grep -qE '^rsa v' <<<"$release_tree"; then
+    die "the release build (kansrijk-cli --no-default-features) depends on rsa"
+  fi
+  if grep -E '^kansrijk-gateway v' <<<"$release_tree" | grep -q 'dev-issuer'; then
+    die "the release build (kansrijk-cli --no-default-features) enables the development issuer"
+  fi
+  # The check sees what it looks for: the local build (default features) has both.
+  local_tree="$(tree)" || die "cargo tree of the local build failed"
+  if ! grep -qE '^rsa v' <<<"$local_tree" \
+    || ! grep -E '^kansrijk-gateway v' <<<"$local_tree" | grep -q 'dev-issuer'; then
+    die "the release-build check is blind: the local build shows no dev-issuer and no rsa either"
+  fi
+  echo "ok: the release build has no development issuer and no rsa"
+else
+  warn "cargo not installed: the release build's dependencies were not checked"
+fi
 "$py" deploy/check/check_kubernetes.py
 # The real kustomize, where kubectl is installed (it is not a package of the registries CI reaches).
 if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&1; then

@@ -4,11 +4,11 @@
 //! |---|---|---|
 //! | `KANSRIJK_HTTP_ADDR` | `127.0.0.1:8080` | address of the HTTP API |
 //! | `KANSRIJK_PUBLIC_URL` | `http://<addr>` | the URL clients reach the gateway on |
-//! | `KANSRIJK_ENV` | `development` | `development`, `test` or `production` |
+//! | `KANSRIJK_ENV` | `development` | `development`, `test`, or `production` (also `prod`, `acceptatie`, `acceptance`, `staging`) |
 //! | `KANSRIJK_OIDC_ISSUER` | none | the trusted OIDC issuer |
 //! | `KANSRIJK_OIDC_AUDIENCE` | `kansrijk` | the audience tokens must carry |
 //! | `KANSRIJK_OIDC_JWKS_URI` | from discovery | override of the issuer's JWKS address |
-//! | `KANSRIJK_DEV_ISSUER` | off | `1`: serve and trust the development issuer (never in production) |
+//! | `KANSRIJK_DEV_ISSUER` | off | `1`: serve and trust the development issuer (never in production, never beside `KANSRIJK_OIDC_ISSUER`; only in a build with the `dev-issuer` feature) |
 //! | `KANSRIJK_REQUEST_TIMEOUT_MS` | `5000` | bound on a NATS request to a service |
 //! | `KANSRIJK_VIEW_WAIT_MS` | `2000` | bound on waiting for the views after a command (`0`: no wait) |
 
@@ -17,24 +17,10 @@ use std::time::Duration;
 
 use kansrijk_runtime::config::CommonConfig;
 
-/// Where the process runs; production refuses anything meant for development.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Environment {
-    Development,
-    Test,
-    Production,
-}
-
-impl Environment {
-    pub fn parse(s: &str) -> anyhow::Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "development" | "dev" | "local" => Ok(Environment::Development),
-            "test" | "ci" => Ok(Environment::Test),
-            "production" | "prod" | "acceptance" | "acceptatie" => Ok(Environment::Production),
-            other => anyhow::bail!("KANSRIJK_ENV has an unknown value {other:?}"),
-        }
-    }
-}
+/// Where the process runs; production (`production`, `prod`, `acceptatie`, `acceptance`,
+/// `staging`) refuses anything meant for development. The runtime's one definition, shared with
+/// the web UI and every service.
+pub use kansrijk_runtime::config::Environment;
 
 /// OIDC settings.
 #[derive(Debug, Clone)]
@@ -108,9 +94,7 @@ impl Config {
             public_url: var("KANSRIJK_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| default_public_url(http_addr)),
-            environment: Environment::parse(
-                &var("KANSRIJK_ENV").unwrap_or_else(|| "development".into()),
-            )?,
+            environment: Environment::from_lookup(&lookup)?,
             oidc: OidcConfig {
                 issuer: var("KANSRIJK_OIDC_ISSUER"),
                 audience: var("KANSRIJK_OIDC_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into()),
@@ -148,12 +132,24 @@ impl Config {
 
     /// Refuses configurations that must never run.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.dev_issuer && self.environment == Environment::Production {
+        if self.dev_issuer && !cfg!(feature = "dev-issuer") {
+            anyhow::bail!(
+                "this build has no development issuer (KANSRIJK_DEV_ISSUER): it is built with the cargo feature dev-issuer only (the local stack, not the release image)"
+            );
+        }
+        if self.dev_issuer {
+            if let Some(iss) = &self.oidc.issuer {
+                anyhow::bail!(
+                    "KANSRIJK_DEV_ISSUER cannot be combined with a configured issuer (KANSRIJK_OIDC_ISSUER={iss}): the development issuer never replaces a real one"
+                );
+            }
+        }
+        if self.dev_issuer && self.environment.is_production() {
             anyhow::bail!(
                 "the development issuer (KANSRIJK_DEV_ISSUER) cannot be enabled when KANSRIJK_ENV=production"
             );
         }
-        if self.environment == Environment::Production {
+        if self.environment.is_production() {
             match &self.oidc.issuer {
                 None => anyhow::bail!("production needs KANSRIJK_OIDC_ISSUER"),
                 Some(iss) if iss.ends_with(DEV_ISSUER_PATH) => anyhow::bail!(

@@ -65,7 +65,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     } else {
         kansrijk_web::WebConfig::from_env()?
     };
-    let web = kansrijk_web::router(kansrijk_web::WebState::new(nats.clone(), web_config));
+    // Web sessions live in the gateway's schema (migration 20005), shared by every replica.
+    let sessions = kansrijk_web::SessionStore::new(pool.clone());
+    let web = kansrijk_web::router(kansrijk_web::WebState::new(
+        nats.clone(),
+        web_config,
+        sessions,
+    ));
     let state = AppState::new(config, Some(nats), Some(pool))?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "gateway listening");

@@ -2,8 +2,8 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `KANSRIJK_MASTER_KEYS` | master key ring, `id:base64key[,id:base64key...]`, first = current | required |
-//! | `KANSRIJK_PSEUDONYM_KEY` | HMAC key of the pseudonym endpoint (base64, at least 32 bytes) | required |
+//! | `KANSRIJK_MASTER_KEYS` | master key ring, `id:base64key[,id:base64key...]`, first = current (or a file: `KANSRIJK_MASTER_KEYS_FILE`; a committed demo key is refused outside development) | required |
+//! | `KANSRIJK_PSEUDONYM_KEY` | HMAC key of the pseudonym endpoint (base64, at least 32 bytes; or `KANSRIJK_PSEUDONYM_KEY_FILE`) | required |
 //! | `KANSRIJK_RETENTION` | retention per kind of data, e.g. `overdracht=12m,jgz=20y,casus=5y,leerling=2y,toegangslog=5y` | those values |
 //! | `KANSRIJK_RETENTION_INTERVAL_SECS` | how often the retention scheduler runs (0 = never) | 3600 |
 //! | `KANSRIJK_KEY_CLIENTS` | services allowed to fetch and create keys and pseudonyms | `vve,overdracht,casework,views` |
@@ -139,15 +139,18 @@ pub const DEFAULT_INZAGE_SERVICES: &[&str] = &["vve", "overdracht", "casework", 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let common = CommonConfig::from_env()?;
-        let master_keys = MasterKeyRing::parse(
-            &var("KANSRIJK_MASTER_KEYS")
-                .ok_or_else(|| anyhow::anyhow!("KANSRIJK_MASTER_KEYS is not set"))?,
-        )
-        .map_err(|e| anyhow::anyhow!("KANSRIJK_MASTER_KEYS: {e}"))?;
-        let pseudonymizer = pseudonymizer_from(
-            &var("KANSRIJK_PSEUDONYM_KEY")
-                .ok_or_else(|| anyhow::anyhow!("KANSRIJK_PSEUDONYM_KEY is not set"))?,
-        )?;
+        // The keys from their variables or from the files `<name>_FILE` names (Docker and
+        // Kubernetes secrets); the committed demo keys are refused outside development.
+        let environment = kansrijk_runtime::config::Environment::from_env()?;
+        let secret = |name: &str| -> anyhow::Result<String> {
+            let v = kansrijk_runtime::config::secret_var(|k| std::env::var(k).ok(), name)?
+                .ok_or_else(|| anyhow::anyhow!("{name} is not set"))?;
+            kansrijk_runtime::config::refuse_demo_secret(environment, name, &v)?;
+            Ok(v)
+        };
+        let master_keys = MasterKeyRing::parse(&secret("KANSRIJK_MASTER_KEYS")?)
+            .map_err(|e| anyhow::anyhow!("KANSRIJK_MASTER_KEYS: {e}"))?;
+        let pseudonymizer = pseudonymizer_from(&secret("KANSRIJK_PSEUDONYM_KEY")?)?;
         let retention = RetentionPolicy::parse(&var("KANSRIJK_RETENTION").unwrap_or_default())?;
         let interval: u64 = var("KANSRIJK_RETENTION_INTERVAL_SECS")
             .map(|v| v.parse())

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use kansrijk_runtime::config::{refuse_demo_secret, secret_var, Environment};
 
 /// Where the web UI logs in and how it keeps its session.
 #[derive(Clone)]
@@ -65,10 +66,17 @@ impl WebConfig {
 
     /// From the environment: `KANSRIJK_PUBLIC_URL` (default `http://127.0.0.1:8080`),
     /// `KANSRIJK_OIDC_ISSUER` (default: the development issuer under the public URL),
-    /// `KANSRIJK_WEB_CLIENT_ID` (default `kansrijk-web`), `KANSRIJK_WEB_SESSION_KEY` (base64, at
-    /// least 32 bytes; required unless the development issuer is used).
+    /// `KANSRIJK_WEB_CLIENT_ID` (default `kansrijk-web`), `KANSRIJK_WEB_SESSION_KEY` or
+    /// `KANSRIJK_WEB_SESSION_KEY_FILE` (base64, at least 32 bytes; required unless the
+    /// development issuer is used; a committed demo key is refused outside development).
     pub fn from_env() -> anyhow::Result<Self> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// [`WebConfig::from_env`] through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        let environment = Environment::from_lookup(&lookup)?;
         let public_url =
             var("KANSRIJK_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into());
         let mut config = WebConfig::for_local(&public_url);
@@ -79,7 +87,7 @@ impl WebConfig {
         if let Some(id) = var("KANSRIJK_WEB_CLIENT_ID") {
             config.client_id = id;
         }
-        if var("KANSRIJK_ENV").is_some_and(|e| e.eq_ignore_ascii_case("production")) {
+        if environment.is_production() {
             anyhow::ensure!(
                 !config.dev_issuer,
                 "production needs KANSRIJK_OIDC_ISSUER: the web UI never logs in at the development issuer there"
@@ -89,8 +97,9 @@ impl WebConfig {
                 "production needs an https KANSRIJK_PUBLIC_URL (Secure cookies)"
             );
         }
-        match var("KANSRIJK_WEB_SESSION_KEY") {
+        match secret_var(&lookup, "KANSRIJK_WEB_SESSION_KEY")? {
             Some(b64) => {
+                refuse_demo_secret(environment, "KANSRIJK_WEB_SESSION_KEY", &b64)?;
                 let key = STANDARD.decode(b64.trim())?;
                 anyhow::ensure!(
                     key.len() >= 32,
@@ -104,6 +113,11 @@ impl WebConfig {
             None => {}
         }
         Ok(config)
+    }
+
+    /// Where the identity provider sends the browser after its logout (registered with it).
+    pub fn post_logout_redirect_uri(&self) -> String {
+        format!("{}/", self.public_url)
     }
 
     /// The redirect URI registered for the web UI.

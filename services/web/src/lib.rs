@@ -4,7 +4,8 @@
 //!
 //! The gateway mounts [`router`] at `/` beside its `/v1` API:
 //! ```ignore
-//! let web = kansrijk_web::router(kansrijk_web::WebState::new(nats.clone(), kansrijk_web::WebConfig::from_env()?));
+//! let sessions = kansrijk_web::SessionStore::new(gateway_pool.clone()); // migration 20005
+//! let web = kansrijk_web::router(kansrijk_web::WebState::new(nats.clone(), kansrijk_web::WebConfig::from_env()?, sessions));
 //! let app = api_router.merge(web);
 //! ```
 //! Routes: `/`, `/inloggen`, `/inloggen/terug`, `/uitloggen`, `/static/*`, `/privacy/*`,
@@ -36,6 +37,7 @@ use sha2::{Digest, Sha512};
 pub use config::WebConfig;
 use layout::{page, Ctx};
 use oidc::{OidcClient, PendingLogin};
+pub use session::SessionStore;
 use session::{MaybeSession, Session, FLASH_COOKIE, LOGIN_COOKIE, SESSION_COOKIE};
 
 struct Inner {
@@ -43,6 +45,8 @@ struct Inner {
     config: WebConfig,
     key: Key,
     oidc: OidcClient,
+    sessions: SessionStore,
+    csp: HeaderValue,
 }
 
 /// Everything the web UI needs. Cheap to clone.
@@ -58,15 +62,18 @@ impl std::fmt::Debug for WebState {
 }
 
 impl WebState {
-    pub fn new(nats: async_nats::Client, config: WebConfig) -> Self {
+    pub fn new(nats: async_nats::Client, config: WebConfig, sessions: SessionStore) -> Self {
         // A 64-byte key for encryption and signing, derived from the configured secret.
         let key = Key::from(Sha512::digest(&config.session_secret).as_slice());
         let oidc = OidcClient::new(config.clone());
+        let csp = content_security_policy(&config);
         WebState(Arc::new(Inner {
             nats,
             config,
             key,
             oidc,
+            sessions,
+            csp,
         }))
     }
 
@@ -84,6 +91,11 @@ impl WebState {
 
     pub fn oidc(&self) -> &OidcClient {
         &self.0.oidc
+    }
+
+    /// The server-side sessions.
+    pub fn sessions(&self) -> &SessionStore {
+        &self.0.sessions
     }
 
     /// The page context of a request.
@@ -106,19 +118,40 @@ pub fn router(state: WebState) -> Router {
         .route("/uitloggen", post(logout))
         .route("/static/kansrijk.css", get(stylesheet))
         .merge(pages::router())
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
-async fn security_headers(req: axum::extract::Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
+/// The Content-Security-Policy of the web UI. `form-action` names the identity provider's
+/// origin besides `'self'`: the logout form's redirect continues to its end-session endpoint.
+fn content_security_policy(config: &WebConfig) -> HeaderValue {
+    let provider = url::Url::parse(&config.issuer)
+        .ok()
+        .map(|u| u.origin())
+        .filter(|o| o.is_tuple())
+        .map(|o| format!(" {}", o.ascii_serialization()))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'{provider}; frame-ancestors 'none'; base-uri 'none'"
+    ))
+    .unwrap_or_else(|_| {
         HeaderValue::from_static(
             "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+        )
+    })
+}
+
+async fn security_headers(
+    State(state): State<WebState>,
+    req: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, state.0.csp.clone());
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -268,7 +301,7 @@ async fn callback(
             .into_response();
     }
     match state.oidc().finish(&code, &pending).await {
-        Ok(claims) => {
+        Ok((claims, id_token)) => {
             let Some(organisation_type) =
                 kansrijk_proto::actor::OrganisationType::parse(&claims.organisation_type)
             else {
@@ -287,9 +320,26 @@ async fn callback(
             };
             tracing::info!(organisation_type = organisation_type.as_str(), "web login");
             let home = layout::home_of(&s);
+            let id = match state.sessions().create(&s, Some(&id_token)).await {
+                Ok(id) => id,
+                Err(e) => {
+                    tracing::error!(error = %e, "session could not be stored");
+                    return (
+                        jar,
+                        error_page(
+                            &state,
+                            None,
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "Inloggen lukt nu niet",
+                            "Kansrijk kan uw sessie nu niet bewaren. Probeer het over enkele minuten opnieuw.",
+                        ),
+                    )
+                        .into_response();
+                }
+            };
             let jar = jar.add(session::cookie(
                 SESSION_COOKIE,
-                serde_json::to_string(&s).unwrap_or_default(),
+                id,
                 state.config().secure_cookies,
             ));
             (jar, Redirect::to(home)).into_response()
@@ -320,9 +370,33 @@ async fn logout(
     if !session.csrf_ok(&f.csrf) {
         return csrf_refused(&state, Some(&session));
     }
+    // The server-side session ends first: a copy of the cookie no longer works from here on.
+    let id_token = match jar.get(SESSION_COOKIE) {
+        Some(c) => match state.sessions().end(c.value()).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "session could not be ended");
+                return error_page(
+                    &state,
+                    Some(&session),
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Uitloggen lukt nu niet",
+                    "Kansrijk kan uw sessie nu niet beëindigen. Probeer het opnieuw of sluit de browser.",
+                );
+            }
+        },
+        None => None,
+    };
     let jar = jar.remove(session::removal(SESSION_COOKIE));
     let jar = with_flash(&state, jar, "U bent uitgelogd.");
-    (jar, Redirect::to("/")).into_response()
+    // Then the identity provider's session, so that the next sign-in on this computer asks who
+    // is signing in.
+    let target = state
+        .oidc()
+        .logout_url(id_token.as_deref())
+        .await
+        .unwrap_or_else(|| "/".into());
+    (jar, Redirect::to(&target)).into_response()
 }
 
 /// A full error page.

@@ -1,6 +1,8 @@
 //! OIDC authorization-code flow with PKCE (S256), state and nonce, as a public client. The ID
 //! token is validated against the issuer's JWKS (signature, `iss`, `aud`, `exp`, `nonce`); its
-//! claims become the session's actor.
+//! claims become the session's actor. Logout is RP-initiated at the provider too
+//! (`end_session_endpoint` with `id_token_hint` and `post_logout_redirect_uri`), so that the next
+//! user of a shared computer is not signed in silently by the provider's own session.
 
 use std::time::{Duration, Instant};
 
@@ -194,8 +196,36 @@ impl OidcClient {
         Ok((url, pending))
     }
 
-    /// Exchanges the code and validates the ID token.
-    pub async fn finish(&self, code: &str, pending: &PendingLogin) -> Result<IdClaims, LoginError> {
+    /// Where to send the browser to end the provider's session after the local one ended:
+    /// `end_session_endpoint?client_id=..&post_logout_redirect_uri=<public_url>/[&id_token_hint=..]`,
+    /// or `None` when the provider has no such endpoint (or is unreachable).
+    pub async fn logout_url(&self, id_token: Option<&str>) -> Option<String> {
+        let (d, _) = self
+            .discovery(false)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "provider logout skipped"))
+            .ok()?;
+        let endpoint = d.end_session_endpoint?;
+        let sep = if endpoint.contains('?') { '&' } else { '?' };
+        let mut url = format!(
+            "{endpoint}{sep}client_id={}&post_logout_redirect_uri={}",
+            url_encode(&self.config.client_id),
+            url_encode(&self.config.post_logout_redirect_uri()),
+        );
+        if let Some(t) = id_token {
+            url.push_str("&id_token_hint=");
+            url.push_str(&url_encode(t));
+        }
+        Some(url)
+    }
+
+    /// Exchanges the code and validates the ID token: its claims, and the ID token itself (the
+    /// hint of the logout at the provider).
+    pub async fn finish(
+        &self,
+        code: &str,
+        pending: &PendingLogin,
+    ) -> Result<(IdClaims, String), LoginError> {
         let (d, _) = self.discovery(false).await?;
         let redirect_uri = self.config.redirect_uri();
         let form = [
@@ -229,7 +259,7 @@ impl OidcClient {
         if OrganisationType::parse(&claims.organisation_type).is_none() {
             return Err(LoginError::Claims("organisation type"));
         }
-        Ok(claims)
+        Ok((claims, token.id_token))
     }
 
     async fn validate(&self, token: &str) -> Result<IdClaims, LoginError> {

@@ -1,5 +1,9 @@
-//! The session: an encrypted and signed (private), HttpOnly, SameSite=Lax cookie holding the
-//! actor from the OIDC login and the CSRF token. Nothing about a child or family is ever in it.
+//! The session: a server-side row (PostgreSQL, the gateway's `web_sessions`) holding the actor
+//! from the OIDC login, the CSRF token and the ID token (the logout hint), found through a
+//! random id in an encrypted and signed (private), HttpOnly, SameSite=Lax cookie. The cookie
+//! carries no actor: knowing the cookie key is not enough to be anyone, and logout and expiry
+//! revoke a session everywhere, also in a copy of the cookie. The table keeps the SHA-256 of the
+//! id only. Nothing about a child or family is ever in a session.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -9,6 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use kansrijk_proto::actor::{Actor, OrganisationType, Purpose};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
 
 use crate::WebState;
 
@@ -80,7 +86,7 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// A browser-session cookie: the session's own expiry is inside the encrypted value.
+/// A browser-session cookie: the session's own expiry is kept on the server.
 pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
     c.set_http_only(true);
@@ -123,15 +129,81 @@ impl FromRequestParts<WebState> for Session {
         let jar = PrivateCookieJar::<Key>::from_request_parts(parts, state)
             .await
             .map_err(|_| NotLoggedIn)?;
-        read(&jar).ok_or(NotLoggedIn)
+        read(state.sessions(), &jar).await.ok_or(NotLoggedIn)
     }
 }
 
-/// The session in a jar, when present and not expired.
-pub fn read(jar: &PrivateCookieJar<Key>) -> Option<Session> {
+/// The session of the cookie in a jar, when it is open on the server and not expired.
+pub async fn read(store: &SessionStore, jar: &PrivateCookieJar<Key>) -> Option<Session> {
     let c = jar.get(SESSION_COOKIE)?;
-    let s: Session = serde_json::from_str(c.value()).ok()?;
-    (s.expires > chrono::Utc::now().timestamp()).then_some(s)
+    store.get(c.value()).await
+}
+
+/// The server-side sessions: the table `web_sessions` of the gateway's schema (migration
+/// 20005), shared by every gateway process.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    pool: PgPool,
+}
+
+fn id_hash(id: &str) -> Vec<u8> {
+    Sha256::digest(id.as_bytes()).to_vec()
+}
+
+impl SessionStore {
+    /// The store on a pool whose `search_path` is the gateway's schema (migrated).
+    pub fn new(pool: PgPool) -> Self {
+        SessionStore { pool }
+    }
+
+    /// Opens a session; returns the random id for the cookie. Removes expired sessions.
+    pub async fn create(
+        &self,
+        session: &Session,
+        id_token: Option<&str>,
+    ) -> anyhow::Result<String> {
+        let id = random_token();
+        let expires = chrono::DateTime::from_timestamp(session.expires, 0)
+            .ok_or_else(|| anyhow::anyhow!("session expiry out of range"))?;
+        sqlx::query("DELETE FROM web_sessions WHERE expires_at <= now()")
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO web_sessions (id_hash, session, id_token, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id_hash(&id))
+        .bind(sqlx::types::Json(session))
+        .bind(id_token)
+        .bind(expires)
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// The open, unexpired session of a cookie id.
+    pub async fn get(&self, id: &str) -> Option<Session> {
+        let row: (sqlx::types::Json<Session>,) = sqlx::query_as(
+            "SELECT session FROM web_sessions WHERE id_hash = $1 AND expires_at > now()",
+        )
+        .bind(id_hash(id))
+        .fetch_optional(&self.pool)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "session lookup failed"))
+        .ok()??;
+        let s = row.0 .0;
+        (s.expires > chrono::Utc::now().timestamp()).then_some(s)
+    }
+
+    /// Ends a session (logout): every copy of its cookie stops working. Returns its ID token
+    /// (the identity provider's logout hint), when it was open.
+    pub async fn end(&self, id: &str) -> anyhow::Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("DELETE FROM web_sessions WHERE id_hash = $1 RETURNING id_token")
+                .bind(id_hash(id))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|r| r.0))
+    }
 }
 
 /// An optional session (pages that show differently when logged in).
@@ -146,6 +218,9 @@ impl FromRequestParts<WebState> for MaybeSession {
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let jar = PrivateCookieJar::<Key>::from_request_parts(parts, state).await;
-        Ok(MaybeSession(jar.ok().and_then(|j| read(&j))))
+        Ok(MaybeSession(match jar {
+            Ok(j) => read(state.sessions(), &j).await,
+            Err(_) => None,
+        }))
     }
 }

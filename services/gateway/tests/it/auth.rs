@@ -442,3 +442,76 @@ async fn a_user_token_carrying_a_service_identity_is_refused_at_the_edge() {
         reached.ok().flatten().map(|m| m.subject)
     );
 }
+
+#[tokio::test]
+async fn the_development_issuer_refuses_a_redirect_with_user_info_or_elsewhere() {
+    let app = TestApp::start(Options::default()).await;
+    let challenge = pkce_challenge("Zq2vN8bWc4kP0yTgR7eLxA1sD5fH9jM3uQ6oI2wE8rTyU4iO");
+    let own = app.url("/inloggen/terug");
+    let authorize = |redirect: &str| {
+        let http = app.http.clone();
+        let url = app.url("/dev-oidc/authorize");
+        let redirect = redirect.to_owned();
+        let challenge = challenge.clone();
+        async move {
+            http.get(url)
+                .query(&[
+                    ("response_type", "code"),
+                    ("client_id", "kansrijk-web"),
+                    ("redirect_uri", redirect.as_str()),
+                    ("state", "s"),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(authorize(&own).await, 200, "the own redirect URI");
+    let port = app.addr.port();
+    for evil in [
+        "http://localhost:80@evil.example/".to_owned(),
+        format!("http://127.0.0.1:{port}@evil.example/inloggen/terug"),
+        "http://localhost@evil.example/".to_owned(),
+        format!("http://evil.example\\@127.0.0.1:{port}/inloggen/terug"),
+        "http://127.0.0.1.evil.example/".to_owned(),
+        format!("{own}#frag"),
+    ] {
+        assert_eq!(authorize(&evil).await, 400, "authorize: {evil}");
+        // Nor after a chosen persona (the form posts the same parameters).
+        let r = app
+            .http
+            .post(app.url("/dev-oidc/authorize"))
+            .form(&[
+                ("response_type", "code"),
+                ("client_id", "kansrijk-web"),
+                ("redirect_uri", evil.as_str()),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("persona", "leerkracht"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "chooser: {evil}");
+        let r = app
+            .http
+            .get(app.url("/dev-oidc/logout"))
+            .query(&[("post_logout_redirect_uri", evil.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "logout: {evil}");
+    }
+    // An id_token_hint that is not this issuer's is refused.
+    let r = app
+        .http
+        .get(app.url("/dev-oidc/logout"))
+        .query(&[("id_token_hint", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}

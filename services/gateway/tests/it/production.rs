@@ -126,3 +126,73 @@ async fn an_unreachable_issuer_is_a_503_not_a_401() {
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     shutdown.cancel();
 }
+
+#[test]
+fn the_development_issuer_never_replaces_a_configured_issuer() {
+    // Locally too: KANSRIJK_DEV_ISSUER=1 beside a real issuer used to switch the web UI to the
+    // development issuer; now it is refused.
+    for env in ["development", "test"] {
+        let err = Config::from_lookup(lookup(&[
+            ("KANSRIJK_ENV", env),
+            ("KANSRIJK_DEV_ISSUER", "1"),
+            (
+                "KANSRIJK_OIDC_ISSUER",
+                "http://keycloak.localhost:8180/realms/kansrijk",
+            ),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("configured issuer"),
+            "{env}: {err}"
+        );
+    }
+}
+
+#[test]
+fn prod_acceptatie_acceptance_and_staging_are_production() {
+    for env in ["prod", "PROD", "acceptatie", "acceptance", "staging"] {
+        let err = Config::from_lookup(lookup(&[
+            ("KANSRIJK_ENV", env),
+            ("KANSRIJK_DEV_ISSUER", "1"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("production"), "{env}: {err}");
+        let ok = Config::from_lookup(lookup(&[
+            ("KANSRIJK_ENV", env),
+            ("KANSRIJK_OIDC_ISSUER", "https://login.gemeente.example"),
+        ]))
+        .unwrap();
+        assert!(ok.environment.is_production(), "{env}");
+        assert!(Config::from_lookup(lookup(&[
+            ("KANSRIJK_ENV", env),
+            ("KANSRIJK_OIDC_ISSUER", "http://login.gemeente.example"),
+        ]))
+        .is_err());
+    }
+    assert!(Config::from_lookup(lookup(&[("KANSRIJK_ENV", "productie-ish")])).is_err());
+}
+
+#[test]
+fn the_committed_demo_keys_are_refused_outside_development() {
+    use kansrijk_runtime::config::{refuse_demo_secret, Environment, DEMO_SECRETS};
+    // Every key docker-compose.yml used to commit, in the shapes the services read them.
+    for key in DEMO_SECRETS {
+        for value in [
+            key.to_string(),
+            format!("1:{key}"),
+            format!("2:{key},1:{key}"),
+        ] {
+            for env in ["production", "prod", "acceptatie", "acceptance", "staging"] {
+                let env = Environment::parse(env).unwrap();
+                assert!(refuse_demo_secret(env, "K", &value).is_err(), "{value}");
+            }
+            refuse_demo_secret(Environment::Development, "K", &value).unwrap();
+        }
+    }
+    // The file docker-compose.yml and the deployment checks no longer hold any of them.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let compose = std::fs::read_to_string(root.join("docker-compose.yml")).unwrap();
+    for key in DEMO_SECRETS {
+        assert!(!compose.contains(key), "docker-compose.yml commits {key}");
+    }
+}

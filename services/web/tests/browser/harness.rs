@@ -171,9 +171,16 @@ impl Stack {
             )
             .unwrap(),
         );
+        // The sessions in the gateway's schema, as the gateway keeps them.
+        let sessions = kansrijk_web::SessionStore::new(
+            kansrijk_gateway::registry::connect(&db.url, 4)
+                .await
+                .unwrap(),
+        );
         let web = kansrijk_web::router(kansrijk_web::WebState::new(
             nats.clone(),
             kansrijk_web::WebConfig::for_local(&base),
+            sessions,
         ));
         let app = axum::Router::new()
             .nest("/dev-oidc", kansrijk_gateway::dev_oidc::router(issuer))
