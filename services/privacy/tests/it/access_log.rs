@@ -498,6 +498,15 @@ async fn the_officer_queries_the_log_and_every_query_is_logged() {
                 ("privacy.toegangslog", OrganisationType::Privacyfunctionaris),
                 ("privacy.statistiek", OrganisationType::Gemeente),
                 ("privacy.statistiek", OrganisationType::Privacyfunctionaris),
+                // The request register's lists are checked in requests.rs.
+                (
+                    "privacy.verwijderverzoeken",
+                    OrganisationType::Privacyfunctionaris
+                ),
+                (
+                    "privacy.inzageverzoeken",
+                    OrganisationType::Privacyfunctionaris
+                ),
                 (
                     "privacy.inzageverzoek",
                     OrganisationType::Privacyfunctionaris

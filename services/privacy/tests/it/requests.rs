@@ -209,6 +209,36 @@ async fn requests_are_filed_listed_executed_and_rejected() {
         serde_json::to_value(accesses.requests[0].requester).unwrap(),
         "medewerker"
     );
+    // Both lists pass the disclosure check for the privacy officer (listed as checked in
+    // access_log.rs): administrative data only, pseudonymous ids.
+    for (view, sample) in [
+        ("privacy.verwijderverzoeken", &erasures),
+        ("privacy.inzageverzoeken", &accesses),
+    ] {
+        kansrijk_privacy::disclosure::assert_disclosure(
+            view,
+            kansrijk_proto::actor::OrganisationType::Privacyfunctionaris,
+            &serde_json::to_value(sample).unwrap(),
+            &kansrijk_privacy::disclosure::FieldCategories::from_pairs([
+                (
+                    "requests",
+                    kansrijk_proto::category::DataCategory::Administrative,
+                ),
+                (
+                    "open",
+                    kansrijk_proto::category::DataCategory::Administrative,
+                ),
+                (
+                    "overdue",
+                    kansrijk_proto::category::DataCategory::Administrative,
+                ),
+                (
+                    "today",
+                    kansrijk_proto::category::DataCategory::Administrative,
+                ),
+            ]),
+        );
+    }
 
     // Under a legal hold: refused (409), nothing erased, the request open with the refusal.
     let _: CommandAccepted = st
