@@ -203,7 +203,9 @@ async fn quarterly_figures_equal_the_hand_computed_expectation() {
                         .await;
                 }
             }
-        })
+        });
+    }
+    kansrijk_runtime::testing::serve_reference_districts(client.clone()).await;
     let service = tokio::spawn(kansrijk_vve_reach::run(
         kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
         shutdown.clone(),
@@ -775,6 +777,7 @@ async fn the_demo_data_gives_a_realistic_monitor_with_nothing_small() {
     let client = async_nats::connect(nats.url()).await.unwrap();
     let shutdown = CancellationToken::new();
     let _privacy = start_privacy(&db, &nats, &shutdown).await;
+    kansrijk_runtime::testing::serve_reference_districts(client.clone()).await;
     let service = tokio::spawn(kansrijk_vve_reach::run(
         kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
         shutdown.clone(),
@@ -907,6 +910,7 @@ async fn erasure_by_the_real_privacy_service_empties_the_vve_views() {
     let client = async_nats::connect(nats.url()).await.unwrap();
     let shutdown = CancellationToken::new();
     let privacy = start_privacy(&db, &nats, &shutdown).await;
+    kansrijk_runtime::testing::serve_reference_districts(client.clone()).await;
     let service = tokio::spawn(kansrijk_vve_reach::run(
         kansrijk_vve_reach::Config::local(&db.url, &nats.url()),
         shutdown.clone(),

@@ -82,59 +82,6 @@ async fn registry(client: Client) {
     });
 }
 
-/// The registry's reference data (the migration that seeds it): `(gemeente, wijk)` pairs.
-fn reference_districts() -> Vec<(String, String)> {
-    const SQL: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../gateway/migrations/20002_reference_data.sql"
-    ));
-    let districts = SQL
-        .split("INSERT INTO districts")
-        .nth(1)
-        .expect("the reference data inserts districts");
-    districts
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim().trim_end_matches(',');
-            let inner = l.strip_prefix("('")?.strip_suffix("')")?;
-            let (code, name) = inner.split_once("', '")?;
-            Some((code.to_owned(), name.replace("''", "'")))
-        })
-        .collect()
-}
-
-/// Answers `registry.wijken` as the registry does, from its reference data.
-async fn districts_registry(client: Client) {
-    let reference = reference_districts();
-    assert!(reference.len() > 10, "{reference:?}");
-    let mut sub = client
-        .subscribe(kansrijk_vve_reach::handlers::districts_subject())
-        .await
-        .unwrap();
-    client.flush().await.unwrap();
-    tokio::spawn(async move {
-        while let Some(msg) = sub.next().await {
-            let q: Value = serde_json::from_slice(&msg.payload).unwrap();
-            let code = q["gemeenteCode"].as_str().unwrap_or("").to_owned();
-            let list: Vec<Value> = reference
-                .iter()
-                .filter(|(m, _)| *m == code)
-                .map(|(m, n)| json!({ "gemeente": m, "naam": n }))
-                .collect();
-            let reply: kansrijk_proto::command::Reply<Vec<Value>> = if list.is_empty() {
-                kansrijk_proto::command::Reply::Problem(Problem::not_found("Onbekende gemeente."))
-            } else {
-                kansrijk_proto::command::Reply::Ok(list)
-            };
-            if let Some(to) = msg.reply {
-                let _ = client
-                    .publish(to, serde_json::to_vec(&reply).unwrap().into())
-                    .await;
-            }
-        }
-    });
-}
-
 /// The real privacy service (keys, pseudonyms, access log) for this test's database and NATS.
 async fn start_privacy(
     db: &TestDb,
@@ -179,7 +126,7 @@ async fn jgz_and_childcare_keep_a_sealed_record_over_nats() {
     let shutdown = CancellationToken::new();
     let _privacy = start_privacy(&db, &nats, &shutdown).await;
     registry(client.clone()).await;
-    districts_registry(client.clone()).await;
+    kansrijk_runtime::testing::serve_reference_districts(client.clone()).await;
     let config = kansrijk_vve_reach::Config::local(&db.url, &nats.url());
     let service = tokio::spawn(kansrijk_vve_reach::run(config, shutdown.clone()));
 
@@ -621,7 +568,7 @@ async fn the_demo_data_set_loads_through_the_endpoints_and_loads_again_idempoten
         shutdown.clone(),
     ));
     // The registry answers for districts only: lenient mode records the referrals as unchecked.
-    districts_registry(client.clone()).await;
+    kansrijk_runtime::testing::serve_reference_districts(client.clone()).await;
     let mut cfg = kansrijk_vve_reach::demo::DemoConfig::leiden(42, Utc::now().date_naive());
     cfg.births_per_year = 120;
     let expected = kansrijk_vve_reach::demo::generate(&cfg);
@@ -631,7 +578,8 @@ async fn the_demo_data_set_loads_through_the_endpoints_and_loads_again_idempoten
         async move { kansrijk_vve_reach::load_demo(&client, &cfg, 8).await.ok() }
     })
     .await;
-    assert_eq!(report.children, expected.children.len());
+    let registered = expected.children.len() + expected.due_for_indication.len();
+    assert_eq!(report.children, registered);
     assert!(report.commands > 2 * report.children);
     let again = kansrijk_vve_reach::load_demo(&client, &cfg, 8)
         .await
@@ -651,7 +599,7 @@ async fn the_demo_data_set_loads_through_the_endpoints_and_loads_again_idempoten
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(streams as usize, expected.children.len());
+    assert_eq!(streams as usize, registered);
     shutdown.cancel();
     service.await.unwrap().unwrap();
 }
@@ -722,7 +670,7 @@ async fn a_district_must_be_one_of_the_registrys_and_nothing_is_stored_otherwise
     assert_eq!(down.status, 503, "{down:?}");
     assert_eq!(stored_children(&db).await, (0, 0));
 
-    districts_registry(client.clone()).await;
+    kansrijk_runtime::testing::serve_reference_districts(client.clone()).await;
     // A district the registry does not know (the monitor's old free-text spelling): a 400 field
     // error on `wijk`, with the other field errors at once, and nothing stored.
     let unknown = send(
