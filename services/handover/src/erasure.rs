@@ -1,7 +1,9 @@
 //! Follows the privacy service's subject events (`kansrijk.evt.privacy.betrokkene`) for the
 //! handover store: a file's own erasure makes it answer 410; a child's erasure (AVG art. 17) and
-//! the end of a file's retention queue the destruction of the file's own key, which the scheduler
-//! asks the privacy service for ([`crate::Service::follow_up_privacy`]) until it is done.
+//! the end of a file's retention queue the destruction of the file's own key and ask the privacy
+//! service for it at once ([`ErasureFollowUp::erase_now`], [`crate::Service::erase_files_now`]):
+//! an erasure takes effect as soon as its event is seen, not at the next scan. What fails then,
+//! the scheduler retries ([`crate::Service::follow_up_privacy`]) until it is done.
 
 use std::sync::Arc;
 
@@ -10,7 +12,7 @@ use futures::FutureExt;
 use kansrijk_proto::envelope::CloudEvent;
 use kansrijk_proto::event::{Event, EventSet};
 use kansrijk_proto::handover::{OsoFileCreated, PreschoolFileDrafted, STREAM_FILE};
-use kansrijk_proto::privacy::{DataKind, PrivacyEvent};
+use kansrijk_proto::privacy::{DataKind, ErasureGrounds, PrivacyEvent};
 use kansrijk_proto::subject;
 use kansrijk_runtime::projection::Projection;
 use sqlx::PgConnection;
@@ -19,10 +21,16 @@ use uuid::Uuid;
 /// Called with every erased subject (the service drops its cached key).
 pub type OnErased = Arc<dyn Fn(Uuid) + Send + Sync>;
 
+/// Called with the files whose keys are to be destroyed now, and why; it must not block (the
+/// service spawns the requests). The queued request stays for the scheduler to retry.
+pub type EraseNow = Arc<dyn Fn(Vec<Uuid>, ErasureGrounds) + Send + Sync>;
+
 /// See the module docs.
 #[derive(Default)]
 pub struct ErasureFollowUp {
     pub on_erased: Option<OnErased>,
+    /// Destroys the queued files' keys at once; without it only the scheduler does.
+    pub erase_now: Option<EraseNow>,
 }
 
 impl std::fmt::Debug for ErasureFollowUp {
@@ -80,7 +88,15 @@ async fn request_erasure(
     Ok(())
 }
 
-async fn apply(conn: &mut PgConnection, event: &CloudEvent) -> anyhow::Result<Option<Uuid>> {
+/// What applying an event asks for: the erased subject (to forget its cached key) and the files
+/// whose keys are to be destroyed.
+#[derive(Default)]
+struct Applied {
+    erased: Option<Uuid>,
+    erase: Option<(Vec<Uuid>, ErasureGrounds)>,
+}
+
+async fn apply(conn: &mut PgConnection, event: &CloudEvent) -> anyhow::Result<Applied> {
     match kansrijk_runtime::erasure::decode_privacy_event(event)? {
         Some(PrivacyEvent::Erased(e)) => {
             sqlx::query("INSERT INTO erased_subjects (subject) VALUES ($1) ON CONFLICT DO NOTHING")
@@ -95,19 +111,29 @@ async fn apply(conn: &mut PgConnection, event: &CloudEvent) -> anyhow::Result<Op
                 .bind(e.subject)
                 .execute(&mut *conn)
                 .await?;
-            } else {
-                let files = files_of_child(conn, e.subject).await?;
-                request_erasure(conn, &files, "verzoek-betrokkene").await?;
+                return Ok(Applied {
+                    erased: Some(e.subject),
+                    erase: None,
+                });
             }
-            Ok(Some(e.subject))
+            let files = files_of_child(conn, e.subject).await?;
+            request_erasure(conn, &files, "verzoek-betrokkene").await?;
+            Ok(Applied {
+                erased: Some(e.subject),
+                erase: Some((files, ErasureGrounds::VerzoekBetrokkene)),
+            })
         }
         Some(PrivacyEvent::RetentionEnded(e)) if e.data_kind == DataKind::Overdracht => {
-            if is_file(conn, e.subject).await? {
-                request_erasure(conn, &[e.subject], "bewaartermijn").await?;
+            if !is_file(conn, e.subject).await? {
+                return Ok(Applied::default());
             }
-            Ok(None)
+            request_erasure(conn, &[e.subject], "bewaartermijn").await?;
+            Ok(Applied {
+                erased: None,
+                erase: Some((vec![e.subject], ErasureGrounds::Bewaartermijn)),
+            })
         }
-        _ => Ok(None),
+        _ => Ok(Applied::default()),
     }
 }
 
@@ -130,9 +156,13 @@ impl Projection for ErasureFollowUp {
         event: &'a CloudEvent,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
-            if let Some(s) = apply(conn, event).await? {
-                if let Some(f) = &self.on_erased {
-                    f(s);
+            let applied = apply(conn, event).await?;
+            if let (Some(s), Some(f)) = (applied.erased, &self.on_erased) {
+                f(s);
+            }
+            if let (Some((files, grounds)), Some(f)) = (applied.erase, &self.erase_now) {
+                if !files.is_empty() {
+                    f(files, grounds);
                 }
             }
             Ok(())

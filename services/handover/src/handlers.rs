@@ -2,8 +2,9 @@
 //! file's key when the decision seals or opens something (410 when erased) -> decide -> append
 //! with the loaded version and the command id -> reply [`CommandAccepted`].
 //!
-//! After a refusal the file's key is destroyed at the privacy service; after a confirmation the
-//! file's retention period is registered there. Both are also retried by the scheduler
+//! After a refusal the file's key is destroyed at the privacy service; when a file is drafted its
+//! retention period is registered there (so that a file never confirmed still ends), and after a
+//! confirmation it starts again from the confirmation date. Both are also retried by the scheduler
 //! ([`Service::follow_up_privacy`]) until the privacy service has answered, so a refusal always
 //! ends in crypto-shredding even when the privacy service was down at the time.
 
@@ -213,15 +214,19 @@ impl Service {
                 events.push(e);
             }
         }
-        self.append(
-            metadata(req),
-            req.command_id,
-            file_id,
-            &req.actor.municipality,
-            ExpectedVersion::NoStream,
-            &events,
-        )
-        .await
+        let accepted = self
+            .append(
+                metadata(req),
+                req.command_id,
+                file_id,
+                &req.actor.municipality,
+                ExpectedVersion::NoStream,
+                &events,
+            )
+            .await?;
+        // Best effort now; the scheduler retries until the privacy service answered.
+        self.register_retention_from_draft(file_id, today()).await;
+        Ok(accepted)
     }
 
     /// Runs a command on an existing file.
@@ -309,7 +314,7 @@ impl Service {
             // Already erased.
             Err(p) if p.status == 410 => true,
             Err(p) => {
-                tracing::warn!(status = p.status, code = ?p.code, "erasing a refused file's key failed; will retry");
+                tracing::warn!(status = p.status, code = ?p.code, "erasing a file's key failed; will retry");
                 false
             }
         };
@@ -321,12 +326,53 @@ impl Service {
         done
     }
 
+    /// Destroys the keys of `files` now, in the background (a child's erasure or the end of a
+    /// file's retention, seen by [`crate::erasure::ErasureFollowUp`]); a file already done is
+    /// skipped, and what fails the scheduler retries ([`Service::follow_up_privacy`]).
+    pub fn erase_files_now(self: &Arc<Self>, files: Vec<Uuid>, grounds: ErasureGrounds) {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let done: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT subject FROM privacy_requests_done WHERE subject = ANY($1) AND action = 'erase'",
+            )
+            .bind(&files)
+            .fetch_all(svc.store.pool())
+            .await
+            .unwrap_or_default();
+            for file_id in files.into_iter().filter(|f| !done.contains(f)) {
+                svc.erase_file_key(file_id, grounds).await;
+            }
+        });
+    }
+
     /// Registers the start of a confirmed file's retention period.
     pub async fn register_retention(&self, file_id: Uuid, start: NaiveDate) -> bool {
+        self.request_retention(file_id, start, "retention", None)
+            .await
+    }
+
+    /// Registers the start of a new file's retention period, the day it was drafted (or
+    /// created, for a PO-VO file). Idempotent by the command id: the request's id is derived
+    /// from the file's id, itself derived from the drafting command's id, so every retry (the
+    /// command's, the scheduler's) registers one period.
+    pub async fn register_retention_from_draft(&self, file_id: Uuid, start: NaiveDate) -> bool {
+        let command_id =
+            kansrijk_runtime::service::derived_id(file_id, "overdracht.bewaartermijn-opgesteld");
+        self.request_retention(file_id, start, "retention-opgesteld", Some(command_id))
+            .await
+    }
+
+    async fn request_retention(
+        &self,
+        file_id: Uuid,
+        start: NaiveDate,
+        done_as: &str,
+        command_id: Option<Uuid>,
+    ) -> bool {
         let r: Result<serde_json::Value, Problem> = kansrijk_runtime::nats::request(
             &self.nats,
             privacy_subjects::REGISTER_RETENTION.into(),
-            kansrijk_runtime::nats::request_headers(&self.me, None, None),
+            kansrijk_runtime::nats::request_headers(&self.me, command_id, None),
             &RegisterRetention {
                 subject: file_id,
                 data_kind: DataKind::Overdracht,
@@ -337,7 +383,7 @@ impl Service {
         .await;
         match r {
             Ok(_) | Err(Problem { status: 410, .. }) => {
-                self.mark_done(file_id, "retention").await;
+                self.mark_done(file_id, done_as).await;
                 true
             }
             Err(p) => {
@@ -381,6 +427,35 @@ impl Service {
                 }
             };
             ok += u64::from(done);
+        }
+        // Files drafted without a registered retention (neither the draft's nor a confirmation's).
+        let drafted = vec![
+            format!(
+                "{}.v{}",
+                api::PreschoolFileDrafted::NAME,
+                api::PreschoolFileDrafted::VERSION
+            ),
+            format!(
+                "{}.v{}",
+                api::OsoFileCreated::NAME,
+                api::OsoFileCreated::VERSION
+            ),
+        ];
+        let rows = sqlx::query(
+            "SELECT e.stream_id, (e.recorded_at AT TIME ZONE 'UTC')::date AS on_date FROM events e
+             WHERE e.stream_type = $1 AND e.event_type = ANY($2)
+               AND NOT EXISTS (SELECT 1 FROM privacy_requests_done d WHERE d.subject = e.stream_id
+                   AND d.action IN ('retention', 'retention-opgesteld'))
+             ORDER BY e.position LIMIT 500",
+        )
+        .bind(STREAM_FILE)
+        .bind(&drafted)
+        .fetch_all(self.store.pool())
+        .await?;
+        for r in rows {
+            let id: Uuid = r.try_get("stream_id")?;
+            let on: NaiveDate = r.try_get("on_date")?;
+            ok += u64::from(self.register_retention_from_draft(id, on).await);
         }
         // A child's erasure or the end of a file's retention.
         let requested = sqlx::query(

@@ -55,9 +55,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         let svc = svc.clone();
         Arc::new(move |subject| svc.forget_key(subject))
     };
+    let erase_now: erasure::EraseNow = {
+        let svc = svc.clone();
+        Arc::new(move |files, grounds| svc.erase_files_now(files, grounds))
+    };
     host.run_projection(
         Arc::new(erasure::ErasureFollowUp {
             on_erased: Some(on_erased),
+            erase_now: Some(erase_now),
         }),
         &shutdown,
     );
