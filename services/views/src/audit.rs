@@ -208,9 +208,13 @@ pub fn intervals(
         .collect()
 }
 
-/// The audit of a published set: `known[f]` when figure `f` is published; every figure shown as
-/// suppressed (`shown_suppressed`) and every unknown small one must keep the protection. Returns
+/// The audit of a published set: `known[f]` when figure `f` is published; every small figure
+/// that is not published (shown as suppressed or never shown) must keep the protection. Returns
 /// the figures that do not.
+///
+/// A figure suppressed only to protect others (secondary: not small, in `shown_suppressed`) needs
+/// no interval of its own: narrowing it down discloses a count that could have been published, and
+/// whatever it would give away about a small figure is in that figure's own programme.
 pub fn audit(
     values: &[u64],
     relations: &[Relation],
@@ -221,18 +225,24 @@ pub fn audit(
     let width = config.protection();
     let zeros = structural_zeros(values.len(), relations);
     let targets: Vec<usize> = (0..values.len())
-        .filter(|f| !known[*f] && !zeros[*f])
-        .filter(|f| shown_suppressed[*f] || config.is_small(values[*f]))
+        .filter(|f| !known[*f] && !zeros[*f] && config.is_small(values[*f]))
         .collect();
+    // Shown suppressed in one table and published in another is published: `known` decides.
+    let _ = shown_suppressed;
     intervals(values, relations, known, &targets)
         .into_iter()
         .filter(|x| !x.interval.protects(width))
         .collect()
 }
 
-/// For [`Linked::suppress`]: the first suppressed figure of each group that the published rest
-/// narrows down to less than `width`, with the group's figures.
-pub(crate) fn narrow_groups(set: &Linked, s: &[bool], width: u64) -> Vec<(usize, Vec<usize>)> {
+/// For [`Linked::suppress`]: the first small suppressed figure of each group that the published
+/// rest narrows down to less than the protection, with the group's figures.
+pub(crate) fn narrow_groups(
+    set: &Linked,
+    s: &[bool],
+    config: &SuppressionConfig,
+) -> Vec<(usize, Vec<usize>)> {
+    let width = config.protection();
     if width == 0 {
         return Vec::new();
     }
@@ -242,7 +252,11 @@ pub(crate) fn narrow_groups(set: &Linked, s: &[bool], width: u64) -> Vec<(usize,
     let zeros = structural_zeros(values.len(), set.relations());
     let mut out = Vec::new();
     for p in progs.values() {
-        for &f in p.vars.iter().filter(|f| !zeros[**f]) {
+        for &f in p
+            .vars
+            .iter()
+            .filter(|f| !zeros[**f] && config.is_small(values[**f]))
+        {
             let hi = p.solve(values, &known, f, OptimizationDirection::Maximize);
             if hi - values[f] as f64 >= width as f64 - 1e-6 {
                 continue;

@@ -300,7 +300,7 @@ impl Linked {
         let width = config.protection();
         loop {
             self.secondary_by_line(&mut s, width);
-            let narrow = crate::audit::narrow_groups(self, &s, width);
+            let narrow = crate::audit::narrow_groups(self, &s, config);
             if narrow.is_empty() {
                 return s;
             }
