@@ -8,8 +8,9 @@
 -- concurrent second try) uses the reserved id: they all ask for the same key and the same
 -- retention period, so a try that dies half-way leaves nothing a retry does not reuse. A
 -- reservation never blocks anyone: only the index row makes a BSN "already registered". The
--- reservation is deleted in the transaction that appends the child, and when the child's
--- subject is erased. Like the index, it holds a keyed pseudonym of the BSN, never the BSN.
+-- reservation stays after the child is appended (a concurrent try that read the index just
+-- before the append committed then gets the same id, not a new key of its own), and is deleted
+-- when the child's subject is erased. Like the index, it holds a keyed pseudonym of the BSN, never the BSN.
 CREATE TABLE vve_child_reservations (
     municipality   text        NOT NULL,
     bsn_pseudonym  text        NOT NULL,

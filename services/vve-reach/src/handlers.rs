@@ -561,10 +561,9 @@ impl Service {
                     .bind(child_id)
                     .execute(&mut *conn)
                     .await?;
-                    sqlx::query("DELETE FROM vve_child_reservations WHERE child_id = $1")
-                        .bind(child_id)
-                        .execute(&mut *conn)
-                        .await?;
+                    // The reservation stays (until the child's erasure): a concurrent try that
+                    // checked the index before this commit then reserves this same id, not a new
+                    // one, so it cannot leave a key and a retention period of its own behind.
                     Ok(())
                 })
             })
@@ -662,7 +661,7 @@ impl Service {
         .fetch_optional(pool)
         .await
         .map_err(internal("child reservation"))?;
-        // Gone in between: a concurrent try appended the child (or its subject was erased).
+        // Gone in between: the reserved subject was erased.
         reserved.ok_or_else(already_registered)
     }
 
