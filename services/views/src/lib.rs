@@ -5,6 +5,7 @@ pub mod audit;
 pub mod casework;
 pub mod handover;
 pub mod service;
+pub mod subject_access;
 pub mod vve;
 
 pub use service::{run, Config};

@@ -1,5 +1,7 @@
-//! The views service process: runs every projection, serves every query endpoint, and answers the
-//! gateway's read-your-writes wait (`kansrijk.qry.views.wacht-op`).
+//! The views service process: runs every projection, serves every query endpoint, answers the
+//! gateway's read-your-writes wait (`kansrijk.qry.views.wacht-op`) and the privacy service's
+//! request for the views' part of a subject access request (`kansrijk.qry.views.inzage`,
+//! [`crate::subject_access`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{casework, handover, vve};
+use crate::{casework, handover, subject_access, vve};
 
 /// The PostgreSQL schema of the read models.
 pub const SCHEMA: &str = "views";
@@ -154,6 +156,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         actor.clone(),
         config.vve_monitor,
     ));
+    let subject_access = Arc::new(subject_access::SubjectAccess::new(
+        pool.clone(),
+        nats.clone(),
+        actor.clone(),
+    ));
     let handover_views = Arc::new(handover::HandoverViews::new(
         pool.clone(),
         nats.clone(),
@@ -181,6 +188,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     endpoints.extend(handover::endpoints(&handover_views));
     endpoints.extend(casework::endpoints(&casework_views));
     endpoints.extend(wait_endpoint(pool.clone(), feed, config.max_wait));
+    endpoints.extend(subject_access::endpoints(subject_access));
 
     if let Some(addr) = config.common.ops_addr {
         let router = kansrijk_runtime::health::router(
