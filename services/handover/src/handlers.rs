@@ -770,7 +770,8 @@ macro_rules! command {
     }};
 }
 
-/// Every command endpoint of the service.
+/// Every endpoint of the service, the refused reads logged
+/// ([`kansrijk_runtime::access_log::log_refused_reads`]).
 pub fn endpoints(svc: &Arc<Service>) -> Endpoints {
     let mut e = Endpoints::new();
     command!(
@@ -1003,5 +1004,8 @@ pub fn endpoints(svc: &Arc<Service>) -> Endpoints {
             }
         }),
     );
-    e
+    // A refused read (the subject access part, the OSO export) is in the access log.
+    kansrijk_runtime::access_log::log_refused_reads(e, &svc.access_log, |subject| {
+        kansrijk_runtime::access_log::is_query(subject) || subject == subjects::EXPORT_OSO
+    })
 }

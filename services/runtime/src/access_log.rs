@@ -235,9 +235,159 @@ impl AccessLogClient {
     }
 }
 
+/// Whether an endpoint subject is a query (`kansrijk.qry.`), the reads [`log_refused_reads`]
+/// logs by default.
+pub fn is_query(subject: &str) -> bool {
+    subject.starts_with("kansrijk.qry.")
+}
+
+/// The access point of a refused read: the endpoint's name without `kansrijk.qry.` or
+/// `kansrijk.cmd.` (e.g. `overdracht.dossier`).
+pub fn access_point_of(subject: &str) -> &str {
+    subject
+        .strip_prefix("kansrijk.qry.")
+        .or_else(|| subject.strip_prefix("kansrijk.cmd."))
+        .unwrap_or(subject)
+}
+
+/// The records a request names: every top-level value of its JSON body that is a UUID (the
+/// pseudonymous ids of children, files and cases). Nothing else of the body is taken, so no
+/// personal data (a name, a BSN, a search term) reaches the log.
+pub fn record_ids(body: &[u8]) -> Vec<Uuid> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return Vec::new();
+    };
+    let mut ids: Vec<Uuid> = map
+        .values()
+        .filter_map(|v| v.as_str())
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The entries of one refused read: one per record the request named, or one without a subject
+/// when it named none. Outcome [`AccessOutcome::Denied`] ("geweigerd").
+pub fn refused_entries(
+    actor: &Actor,
+    access_point: &str,
+    records: &[Uuid],
+    traceparent: Option<&str>,
+) -> Vec<AccessEntry> {
+    let subjects: Vec<Option<Uuid>> = if records.is_empty() {
+        vec![None]
+    } else {
+        records.iter().copied().map(Some).collect()
+    };
+    subjects
+        .into_iter()
+        .map(|s| {
+            AccessEntry::new(
+                actor,
+                AccessEvent::Read,
+                access_point,
+                s,
+                AccessOutcome::Denied,
+                traceparent,
+            )
+        })
+        .collect()
+}
+
+/// Wraps every endpoint of `endpoints` whose subject `is_read` so that a refused read (a 403 or
+/// 404 problem: not allowed, or a record the actor may not know of) is written to the access
+/// log (NEN 7513 wants the attempt) before the refusal is returned: the actor, the access point
+/// ([`access_point_of`]), the records the request named ([`record_ids`]), outcome `denied`.
+/// One place for every query of a service, where its problem becomes the reply. A log that
+/// cannot be written does not change the refusal (nothing is returned either way); it is
+/// reported as a warning.
+pub fn log_refused_reads(
+    endpoints: crate::service::Endpoints,
+    log: &AccessLogClient,
+    is_read: impl Fn(&str) -> bool,
+) -> crate::service::Endpoints {
+    use futures::FutureExt;
+    endpoints
+        .into_iter()
+        .map(|(subject, inner)| {
+            if !is_read(&subject) {
+                return (subject, inner);
+            }
+            let log = log.clone();
+            let point = access_point_of(&subject).to_owned();
+            let wrapped: crate::service::Handler =
+                std::sync::Arc::new(move |req: crate::service::Request| {
+                    let (inner, log, point) = (inner.clone(), log.clone(), point.clone());
+                    async move {
+                        let actor = req.actor.clone();
+                        let traceparent = req.traceparent.clone();
+                        let records = record_ids(&req.body);
+                        let reply = inner(req).await;
+                        if let Err(p) = &reply {
+                            if matches!(p.status, 403 | 404) {
+                                let entries = refused_entries(
+                                    &actor,
+                                    &point,
+                                    &records,
+                                    traceparent.as_deref(),
+                                );
+                                if let Err(e) = log.record(entries).await {
+                                    tracing::warn!(
+                                        status = e.status,
+                                        access_point = %point,
+                                        "a refused read could not be logged"
+                                    );
+                                }
+                            }
+                        }
+                        reply
+                    }
+                    .boxed()
+                });
+            (subject, wrapped)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_read_names_only_the_records_ids() {
+        let id = Uuid::new_v4();
+        let body = serde_json::json!({
+            "dossierId": id, "naam": "Elif Bakkal", "bsn": "999990019", "soort": "voorschool",
+            "nested": { "other": Uuid::new_v4() },
+        });
+        assert_eq!(record_ids(body.to_string().as_bytes()), vec![id]);
+        assert!(record_ids(b"not json").is_empty());
+        assert!(record_ids(b"").is_empty());
+        let actor = Actor {
+            person: "pw-1".into(),
+            organisation: "15WV00".into(),
+            organisation_type: OrganisationType::Basisschool,
+            role: "leerkracht".into(),
+            municipality: "0546".into(),
+            purpose: Purpose::Overdracht,
+        };
+        let point = access_point_of("kansrijk.qry.overdracht.dossier");
+        assert_eq!(point, "overdracht.dossier");
+        let e = refused_entries(&actor, point, &[id], None);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].subject, Some(id));
+        assert_eq!(e[0].outcome, AccessOutcome::Denied);
+        assert_eq!(e[0].event, AccessEvent::Read);
+        let text = serde_json::to_string(&e).unwrap();
+        assert!(!text.contains("Elif") && !text.contains("999990019"));
+        let none = refused_entries(&actor, "vve.werklijst", &[], None);
+        assert_eq!(none.len(), 1);
+        assert_eq!(none[0].subject, None);
+        assert!(is_query("kansrijk.qry.vve.werklijst"));
+        assert!(!is_query("kansrijk.cmd.vve.kind-inschrijven"));
+    }
 
     #[test]
     fn trace_ids_come_from_traceparent() {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use kansrijk_proto::problem::Problem;
 use kansrijk_proto::subject;
+use kansrijk_runtime::access_log::{is_query, log_refused_reads, AccessLogClient};
 use kansrijk_runtime::config::CommonConfig;
 use kansrijk_runtime::projection::{
     wait_for_applied, AppliedFeed, Projection, ProjectionRunner, RunnerConfig,
@@ -161,6 +162,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         nats.clone(),
         actor.clone(),
     ));
+    let access_log = AccessLogClient::new(nats.clone(), actor.clone());
     let handover_views = Arc::new(handover::HandoverViews::new(
         pool.clone(),
         nats.clone(),
@@ -189,6 +191,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     endpoints.extend(casework::endpoints(&casework_views));
     endpoints.extend(wait_endpoint(pool.clone(), feed, config.max_wait));
     endpoints.extend(subject_access::endpoints(subject_access));
+    // Every refused read of every query (403/404) is in the access log (NEN 7513).
+    let endpoints = log_refused_reads(endpoints, &access_log, is_query);
 
     if let Some(addr) = config.common.ops_addr {
         let router = kansrijk_runtime::health::router(
