@@ -4,6 +4,9 @@
 //!   ceiling of the same PostgreSQL, and relay throughput into JetStream.
 //! - `full`: a stack of its own (a fresh database, its own nats-server, every service as a child
 //!   process of this binary) driven over HTTP; see `kansrijk_bench::full`.
+//! - `faults`: the faults of issue 16 under HTTP load (kill -9 of every service, a 3-node NATS
+//!   cluster losing nodes, a PostgreSQL restart, NATS down for 30 s), with what each left behind;
+//!   see `kansrijk_bench::faults` (the fault tests run the same driver). RELIABILITY.md.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,6 +21,33 @@ pub(crate) enum BenchCommand {
     Store(StoreArgs),
     /// The whole system as separate processes on loopback, driven over HTTP.
     Full(FullArgs),
+    /// Faults under load (kill -9, NATS cluster nodes, PostgreSQL restart, NATS outage):
+    /// acknowledged, lost, duplicated, orphaned, recovery seconds per fault.
+    Faults(FaultsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct FaultsArgs {
+    /// The faults to run, comma-separated: kill-services, cluster-nodes, postgres-restart,
+    /// nats-outage (default: all).
+    #[arg(long, value_delimiter = ',')]
+    fault: Vec<kansrijk_bench::faults::Fault>,
+    /// Concurrent HTTP clients of the load.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Times each service is killed.
+    #[arg(long, default_value_t = 2)]
+    kills_per_service: usize,
+    /// Seconds NATS is down in the outage.
+    #[arg(long, default_value_t = 30)]
+    nats_outage_seconds: u64,
+    /// Directory for the services' logs (default: a temporary directory, removed after a clean
+    /// run).
+    #[arg(long)]
+    logs: Option<PathBuf>,
+    /// Write the Markdown report to this file as well.
+    #[arg(long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +158,36 @@ pub(crate) async fn run(conn: &Connection, command: BenchCommand) -> anyhow::Res
             };
             let r = kansrijk_bench::full::run(&config).await?;
             (r.to_markdown(), a.output)
+        }
+        BenchCommand::Faults(a) => {
+            use kansrijk_bench::faults::{self, Fault, FaultConfig};
+            let mut config = FaultConfig::new(
+                std::env::current_exe().context("finding the kansrijk binary")?,
+                conn.database_url.clone(),
+            );
+            config.clients = a.clients;
+            config.kills_per_service = a.kills_per_service;
+            config.nats_outage = Duration::from_secs(a.nats_outage_seconds);
+            config.logs = a.logs;
+            let chosen = if a.fault.is_empty() {
+                Fault::ALL.to_vec()
+            } else {
+                a.fault
+            };
+            let load_before = kansrijk_bench::load_average();
+            let machine = kansrijk_bench::machine_markdown(&conn.database_url).await;
+            let mut reports = Vec::new();
+            for fault in chosen {
+                reports.push(faults::run(fault, &config).await?);
+            }
+            (
+                format!(
+                    "## kansrijk bench faults\n\n{machine}\nLoad average (1/5/15 min) before: {load_before}; after: {}.\n\n{}",
+                    kansrijk_bench::load_average(),
+                    faults::to_markdown(&reports)
+                ),
+                a.output,
+            )
         }
     };
     let (text, output) = report;
