@@ -141,10 +141,8 @@ fn walk(
             .iter()
             .any(|s| s.get(MULTILINE) == Some(&Value::Bool(true)));
     match value {
-        Value::String(text) => {
-            if !text_is_clean(text, multiline) {
-                errors.push(invalid_characters(name(path), multiline));
-            }
+        Value::String(text) if !text_is_clean(text, multiline) => {
+            errors.push(invalid_characters(name(path), multiline));
         }
         Value::Array(items) => {
             let max = flat

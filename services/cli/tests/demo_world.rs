@@ -68,7 +68,6 @@ impl Up {
         loop {
             match self.lines.recv_timeout(UP_BOUND) {
                 Ok(line) => {
-                    println!("up: {line}");
                     self.seen.push(line.clone());
                     if line.contains(needle) {
                         return line;

@@ -297,9 +297,6 @@ impl PrivacyPeer {
     }
 }
 
-/// The registry's reference data: `(gemeente, wijk)` pairs.
-pub use kansrijk_runtime::testing::reference_districts;
-
 /// Answers `kansrijk.qry.registry.wijken` as the registry (served by the gateway) does.
 pub async fn start_districts_registry(client: Client) {
     kansrijk_runtime::testing::serve_reference_districts(client).await;
