@@ -1,7 +1,12 @@
 //! Exports of the monitor: CSV (long format, one published value a line) and an XLSX workbook in
 //! the shape of the providers' quarterly monitor ("format monitor en verantwoording": placements
 //! per month per provider location), followed by the monitor's tables. Suppressed cells are
-//! written as `x`, never as a number.
+//! written as `x`, never as a number. Both are written from the same published report
+//! ([`MonitorReport`]), so the suppression audit of the report covers them.
+//!
+//! Every text cell is escaped against CSV (formula) injection after OWASP: a cell that starts
+//! with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with a single quote, so that a
+//! spreadsheet shows it as text instead of evaluating it ([`escape`]).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +21,91 @@ pub const SUPPRESSED: &str = "x";
 
 fn cell(v: Option<u64>) -> String {
     v.map_or_else(|| SUPPRESSED.to_owned(), |v| v.to_string())
+}
+
+/// A text cell as an export writes it: prefixed with `'` when a spreadsheet would take it for a
+/// formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return; OWASP CSV injection).
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// One cell of a sheet of the workbook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetCell {
+    Number(u64),
+    /// Already escaped ([`escape`]).
+    Text(String),
+}
+
+impl SheetCell {
+    fn of(v: Option<u64>) -> Self {
+        v.map_or_else(|| SheetCell::Text(SUPPRESSED.to_owned()), SheetCell::Number)
+    }
+}
+
+impl std::fmt::Display for SheetCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SheetCell::Number(v) => write!(f, "{v}"),
+            SheetCell::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One of the monitor's tables as a sheet of the workbook: row labels, column labels (with
+/// `totaal` for the row totals and a `totaal` row for the column totals, where published) and
+/// the cells, labels escaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<String>,
+    pub cols: Vec<String>,
+    pub cells: Vec<Vec<SheetCell>>,
+}
+
+/// The monitor's tables as the workbook's sheets (after the providers' sheet).
+pub fn report_sheets(r: &MonitorReport) -> Vec<Sheet> {
+    tables(r)
+        .into_iter()
+        .map(|(name, t)| {
+            let label = |s: &String| escape(s).into_owned();
+            let mut rows: Vec<String> = t.rijen.iter().map(label).collect();
+            let mut cols: Vec<String> = t.kolommen.iter().map(label).collect();
+            let mut cells: Vec<Vec<SheetCell>> = t
+                .cellen
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let mut out: Vec<SheetCell> = row.iter().map(|v| SheetCell::of(*v)).collect();
+                    if let Some(rt) = &t.rijtotalen {
+                        out.push(SheetCell::of(rt.get(i).copied().flatten()));
+                    }
+                    out
+                })
+                .collect();
+            if t.rijtotalen.is_some() {
+                cols.push("totaal".into());
+            }
+            if let Some(ct) = &t.kolomtotalen {
+                rows.push("totaal".into());
+                let mut out: Vec<SheetCell> = ct.iter().map(|v| SheetCell::of(*v)).collect();
+                if t.rijtotalen.is_some() {
+                    out.push(SheetCell::of(t.totaal));
+                }
+                cells.push(out);
+            }
+            Sheet {
+                name: name.to_owned(),
+                rows,
+                cols,
+                cells,
+            }
+        })
+        .collect()
 }
 
 fn tables(r: &MonitorReport) -> [(&'static str, &TableOut); 5] {
@@ -37,12 +127,12 @@ pub fn csv(r: &MonitorReport) -> Result<Vec<u8>, csv::Error> {
     let peildatum = r.peildatum.to_string();
     let mut line = |tabel: &str, rij: &str, kolom: &str, waarde: String| {
         w.write_record([
-            r.gemeente.as_str(),
+            escape(&r.gemeente).as_ref(),
             peildatum.as_str(),
-            tabel,
-            rij,
-            kolom,
-            waarde.as_str(),
+            escape(tabel).as_ref(),
+            escape(rij).as_ref(),
+            escape(kolom).as_ref(),
+            escape(&waarde).as_ref(),
         ])
     };
     for (name, v) in [
@@ -172,7 +262,10 @@ pub fn xlsx(r: &MonitorReport, providers: &ProviderSheet) -> Result<Vec<u8>, Xls
             0,
             format!(
                 "Monitor en verantwoording VVE, gemeente {}, {}e kwartaal {} (peildatum {})",
-                r.gemeente, r.kwartaal, r.jaar, r.peildatum
+                escape(&r.gemeente),
+                r.kwartaal,
+                r.jaar,
+                r.peildatum
             ),
             &bold,
         )?;
@@ -188,7 +281,7 @@ pub fn xlsx(r: &MonitorReport, providers: &ProviderSheet) -> Result<Vec<u8>, Xls
             for (i, loc) in c.rows.iter().enumerate() {
                 let row = 4 + i as u32;
                 if m == 0 {
-                    ws.write_string(row, 0, loc)?;
+                    ws.write_string(row, 0, escape(loc))?;
                 }
                 write_opt(ws, row, col, c.cells[i][2 * m])?;
                 write_opt(ws, row, col + 1, c.cells[i][2 * m + 1])?;
@@ -206,35 +299,25 @@ pub fn xlsx(r: &MonitorReport, providers: &ProviderSheet) -> Result<Vec<u8>, Xls
         }
         ws.set_column_width(0, 22)?;
     }
-    for (name, t) in tables(r) {
+    for sheet in report_sheets(r) {
         let ws = wb.add_worksheet();
-        ws.set_name(name)?;
-        ws.write_string_with_format(0, 0, name, &bold)?;
-        for (j, col) in t.kolommen.iter().enumerate() {
+        ws.set_name(&sheet.name)?;
+        ws.write_string_with_format(0, 0, &sheet.name, &bold)?;
+        for (j, col) in sheet.cols.iter().enumerate() {
             ws.write_string_with_format(1, 1 + j as u16, col, &bold)?;
         }
-        let total_col = 1 + t.kolommen.len() as u16;
-        if t.rijtotalen.is_some() {
-            ws.write_string_with_format(1, total_col, "totaal", &bold)?;
-        }
-        for (i, row) in t.rijen.iter().enumerate() {
+        for (i, row) in sheet.rows.iter().enumerate() {
             let r = 2 + i as u32;
-            ws.write_string(r, 0, row)?;
-            for j in 0..t.kolommen.len() {
-                write_opt(ws, r, 1 + j as u16, t.cellen[i][j])?;
+            if row == "totaal" && i + 1 == sheet.rows.len() {
+                ws.write_string_with_format(r, 0, row, &bold)?;
+            } else {
+                ws.write_string(r, 0, row)?;
             }
-            if let Some(rt) = &t.rijtotalen {
-                write_opt(ws, r, total_col, rt[i])?;
-            }
-        }
-        if let Some(ct) = &t.kolomtotalen {
-            let r = 2 + t.rijen.len() as u32;
-            ws.write_string_with_format(r, 0, "totaal", &bold)?;
-            for (j, v) in ct.iter().enumerate() {
-                write_opt(ws, r, 1 + j as u16, *v)?;
-            }
-            if t.rijtotalen.is_some() {
-                write_opt(ws, r, total_col, t.totaal)?;
+            for (j, c) in sheet.cells[i].iter().enumerate() {
+                match c {
+                    SheetCell::Number(v) => ws.write_number(r, 1 + j as u16, *v as f64)?,
+                    SheetCell::Text(t) => ws.write_string(r, 1 + j as u16, t)?,
+                };
             }
         }
         ws.set_column_width(0, 30)?;

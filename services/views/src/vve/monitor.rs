@@ -308,8 +308,88 @@ fn reach_columns() -> Vec<String> {
     REACH_COLUMNS.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// The row of children whose district, criterion or location is not a known one: such free text
+/// is never published as a label (issue 17 item 7); the children still count, under this label.
+pub const UNKNOWN_LABEL: &str = "onbekend";
+
+/// The partner registry's districts (its reference data), for callers that pass none.
+fn registry_districts() -> &'static BTreeSet<String> {
+    static DISTRICTS: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    DISTRICTS.get_or_init(|| {
+        kansrijk_runtime::testing::reference_districts()
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect()
+    })
+}
+
+/// A code as the target-group definitions spell them (`thuistaal-niet-nederlands`).
+fn is_code(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// An LRK number (the national childcare register's location number).
+fn is_lrk(s: &str) -> bool {
+    (9..=12).contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// The labels a row may carry: only the registry's districts and known codes.
+struct Labels<'a> {
+    districts: BTreeSet<&'a str>,
+    criteria: BTreeSet<&'a str>,
+}
+
+impl<'a> Labels<'a> {
+    fn new(districts: &'a [String], criteria: &'a [String]) -> Self {
+        let districts = if districts.is_empty() {
+            registry_districts().iter().map(String::as_str).collect()
+        } else {
+            districts.iter().map(String::as_str).collect()
+        };
+        Labels {
+            districts,
+            criteria: criteria.iter().map(String::as_str).collect(),
+        }
+    }
+
+    fn district<'b>(&self, d: &'b str) -> &'b str {
+        if self.districts.contains(d) {
+            d
+        } else {
+            UNKNOWN_LABEL
+        }
+    }
+
+    fn criterion<'b>(&self, c: &'b str) -> &'b str {
+        let known = if self.criteria.is_empty() {
+            is_code(c)
+        } else {
+            self.criteria.contains(c)
+        };
+        if known {
+            c
+        } else {
+            UNKNOWN_LABEL
+        }
+    }
+
+    fn location<'b>(&self, l: &'b str) -> &'b str {
+        if is_lrk(l) {
+            l
+        } else {
+            UNKNOWN_LABEL
+        }
+    }
+}
+
 /// Computes the figures of quarter `q`; `districts` and `criteria` name rows that must appear
-/// even when empty (the municipality's districts, the definition's criteria).
+/// even when empty (the municipality's districts from the registry, the definition's criteria).
+/// Row labels are only the registry's districts (`districts`, or the registry's reference data
+/// when empty), the criteria (`criteria`, or codes when empty) and LRK numbers; children under any
+/// other label count in the row [`UNKNOWN_LABEL`].
 pub fn compute(
     children: &[MonitorChild],
     q: Quarter,
@@ -317,7 +397,22 @@ pub fn compute(
     criteria: &[String],
     config: &MonitorConfig,
 ) -> Figures {
-    let standings: Vec<Standing<'_>> = children.iter().filter_map(|c| standing(c, q)).collect();
+    let labels = Labels::new(districts, criteria);
+    let standings: Vec<Standing<'_>> = children
+        .iter()
+        .filter_map(|c| standing(c, q))
+        .map(|mut s| {
+            s.district = labels.district(s.district);
+            s.location = s.location.map(|l| labels.location(l));
+            s
+        })
+        .collect();
+    let criteria_of = |s: &Standing<'_>| -> BTreeSet<String> {
+        s.criteria
+            .iter()
+            .map(|c| labels.criterion(c).to_owned())
+            .collect()
+    };
 
     let district_rows: BTreeSet<String> = districts
         .iter()
@@ -333,7 +428,7 @@ pub fn compute(
     let criterion_rows: BTreeSet<String> = criteria
         .iter()
         .cloned()
-        .chain(standings.iter().flat_map(|s| s.criteria.iter().cloned()))
+        .chain(standings.iter().flat_map(criteria_of))
         .collect();
     let mut by_criterion = Table::new(
         criterion_rows.into_iter().collect(),
@@ -365,8 +460,8 @@ pub fn compute(
         if let Some(i) = row(&by_district, s.district) {
             by_district.cells[i][s.column] += 1;
         }
-        for c in s.criteria {
-            if let Some(i) = row(&by_criterion, c) {
+        for c in criteria_of(s) {
+            if let Some(i) = row(&by_criterion, &c) {
                 by_criterion.cells[i][s.column] += 1;
             }
         }
@@ -589,11 +684,11 @@ pub fn publish_figures(f: &Figures, config: &MonitorConfig) -> PublishedFigures 
     };
     PublishedFigures {
         reached_under_16: col(1),
-        by_criterion: publish(&f.by_criterion, &pc),
-        by_location,
+        by_criterion: without_hidden_rows(publish(&f.by_criterion, &pc)),
+        by_location: without_hidden_rows(by_location),
         decline_reasons: publish(&f.decline_reasons, &pr),
         trend,
-        by_district,
+        by_district: without_hidden_rows(by_district),
         indicated,
         reached,
         not_reached,
@@ -601,6 +696,29 @@ pub fn publish_figures(f: &Figures, config: &MonitorConfig) -> PublishedFigures 
         median_days_to_placement,
         placements_started,
     }
+}
+
+/// Leaves out every row of which every figure (its cells and its total) is suppressed, or
+/// published as zero next to suppressed ones: its label (a district, criterion or location) would
+/// still say that it has a few children, and its position in the sorted rows which label it is
+/// (issue 17 item 7). It publishes nothing else, so the suppression of the rest is unchanged.
+fn without_hidden_rows(mut p: Published) -> Published {
+    let keep: Vec<bool> = (0..p.rows.len())
+        .map(|i| {
+            let total = p.row_totals.as_ref().map(|t| t[i]);
+            let figures: Vec<Option<u64>> = p.cells[i].iter().copied().chain(total).collect();
+            figures.iter().all(Option::is_some) || figures.iter().any(|v| v.is_some_and(|v| v > 0))
+        })
+        .collect();
+    let mut k = keep.iter();
+    p.rows.retain(|_| *k.next().unwrap_or(&true));
+    let mut k = keep.iter();
+    p.cells.retain(|_| *k.next().unwrap_or(&true));
+    if let Some(t) = p.row_totals.as_mut() {
+        let mut k = keep.iter();
+        t.retain(|_| *k.next().unwrap_or(&true));
+    }
+    p
 }
 
 /// The published monitor of quarter `q`: [`publish_figures`], with each earlier row of the trend
