@@ -976,8 +976,7 @@ where
     F: Fn(Arc<Service>, Request) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<CommandAccepted, Problem>> + Send + 'static,
 {
-    let svc = svc.clone();
-    handler(move |req| f(svc.clone(), req))
+    kansrijk_runtime::service::command_endpoint(svc, |s| &s.store, f)
 }
 
 /// Every command endpoint, by subject.

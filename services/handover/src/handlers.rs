@@ -760,10 +760,11 @@ macro_rules! command {
                     kansrijk_policy::require(&$req.actor, &action(&name))?;
                     let $body: $ty = $req.body()?;
                     let (file, cmd): (Option<Uuid>, Command) = $make;
-                    match file {
+                    let result = match file {
                         None => s.create(&$req, vec![cmd]).await,
                         Some(id) => s.on_file(&$req, id, cmd).await,
-                    }
+                    };
+                    kansrijk_runtime::service::settle(&s.store, $req.command_id, result).await
                 }
             }),
         );

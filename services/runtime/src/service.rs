@@ -247,6 +247,53 @@ pub async fn replayed(
         })
 }
 
+/// The answer to a command, settled against a try that overtook it: a retry (same command id)
+/// that checked for a first result just before its first try committed is then refused by the
+/// rules (409: "already exists", "already registered") against the state that first try made;
+/// if the command id is stored by now, the first result is the answer, as for any retry. Every
+/// command endpoint's result passes through here.
+pub async fn settle(
+    store: &crate::store::EventStore,
+    command_id: Option<Uuid>,
+    result: Result<kansrijk_proto::command::CommandAccepted, Problem>,
+) -> Result<kansrijk_proto::command::CommandAccepted, Problem> {
+    match result {
+        Err(p) if p.status == 409 => match replayed(store, command_id).await? {
+            Some(first) => Ok(first),
+            None => Err(p),
+        },
+        other => other,
+    }
+}
+
+/// A command endpoint of a service whose state is `svc`: the handler's result is [`settle`]d
+/// against the service's event store.
+pub fn command_endpoint<S, F, Fut>(
+    svc: &Arc<S>,
+    store: fn(&S) -> &crate::store::EventStore,
+    f: F,
+) -> Handler
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, Request) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<kansrijk_proto::command::CommandAccepted, Problem>>
+        + Send
+        + 'static,
+{
+    let svc = svc.clone();
+    let f = Arc::new(f);
+    Arc::new(move |req: Request| {
+        let svc = svc.clone();
+        let f = f.clone();
+        async move {
+            let id = req.command_id;
+            let result = settle(store(&svc), id, f(svc.clone(), req).await).await?;
+            serde_json::to_value(result).map_err(|_| Problem::internal())
+        }
+        .boxed()
+    })
+}
+
 /// Appends the events a command decided on, wakes the relay, and answers with where they landed.
 /// A stream that moved on meanwhile is a 409 (`versieconflict`), never a lost update.
 #[allow(clippy::too_many_arguments)] // one append's every part; a struct would only rename them

@@ -412,3 +412,50 @@ async fn migration_10004_keeps_the_commands_of_an_existing_store() {
         .as_database_error()
         .is_some_and(|d| d.is_unique_violation()));
 }
+
+/// A retry that overtook its first try is refused by the rules (409) against the state the
+/// first try made; `settle` answers it with the first try's result, and leaves every other
+/// refusal as it is.
+#[tokio::test]
+async fn a_conflict_of_a_command_whose_first_try_committed_meanwhile_is_its_first_result() {
+    use kansrijk_proto::problem::Problem;
+    use kansrijk_runtime::service::settle;
+    let db = TestDb::new().await;
+    let store = EventStore::new(db.pool("svc").await);
+    let cmd = Uuid::new_v4();
+    let first = store
+        .append(append(
+            Uuid::new_v4(),
+            ExpectedVersion::NoStream,
+            Some(cmd),
+            1,
+        ))
+        .await
+        .unwrap()
+        .accepted();
+    let exists = || Err(Problem::conflict("bestaat-al", "Bestaat al."));
+    let settled = settle(&store, Some(cmd), exists())
+        .await
+        .expect("first result");
+    assert_eq!(settled.stream_id, first.stream_id);
+    assert_eq!(settled.version, first.version);
+    assert!(!settled.first_time);
+    // Another command id, no command id, or a refusal that is no conflict: unchanged.
+    assert_eq!(
+        settle(&store, Some(Uuid::new_v4()), exists())
+            .await
+            .unwrap_err()
+            .status,
+        409
+    );
+    assert_eq!(
+        settle(&store, None, exists()).await.unwrap_err().status,
+        409
+    );
+    let invalid = Err(Problem::bad_request("ongeldig", "Ongeldig."));
+    assert_eq!(
+        settle(&store, Some(cmd), invalid).await.unwrap_err().status,
+        400
+    );
+    assert_eq!(store.count().await.unwrap(), 1);
+}

@@ -1281,53 +1281,62 @@ where
     handler(move |req| f(svc.clone(), req))
 }
 
+/// A command endpoint: its result settled against a first try that committed meanwhile.
+fn cmd<F, Fut>(svc: &Arc<Service>, f: F) -> Handler
+where
+    F: Fn(Arc<Service>, Request) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<CommandAccepted, Problem>> + Send + 'static,
+{
+    kansrijk_runtime::service::command_endpoint(svc, |s| &s.store, f)
+}
+
 /// Every endpoint of the service, by subject.
 pub fn endpoints(svc: &Arc<Service>) -> Endpoints {
     let mut e = Endpoints::new();
     let s = api::command_subject;
-    e.insert(s(commands::REGISTER_CHILD), ep(svc, Service::register));
+    e.insert(s(commands::REGISTER_CHILD), cmd(svc, Service::register));
     e.insert(
         s(commands::ISSUE_INDICATION),
-        ep(svc, Service::issue_indication),
+        cmd(svc, Service::issue_indication),
     );
     e.insert(
         s(commands::WITHDRAW_INDICATION),
-        ep(svc, Service::withdraw_indication),
+        cmd(svc, Service::withdraw_indication),
     );
-    e.insert(s(commands::REFER), ep(svc, Service::refer));
+    e.insert(s(commands::REFER), cmd(svc, Service::refer));
     e.insert(
         s(commands::RECORD_OUTREACH),
-        ep(svc, Service::record_outreach),
+        cmd(svc, Service::record_outreach),
     );
     e.insert(
         s(commands::RECORD_DECLINED),
-        ep(svc, Service::record_declined),
+        cmd(svc, Service::record_declined),
     );
     e.insert(
         s(commands::RECORD_MOVED_AWAY),
-        ep(svc, Service::record_moved_away),
+        cmd(svc, Service::record_moved_away),
     );
     e.insert(
         s(commands::ACCEPT_REFERRAL),
-        ep(svc, Service::accept_referral),
+        cmd(svc, Service::accept_referral),
     );
     e.insert(
         s(commands::WAITING_LIST),
-        ep(svc, Service::put_on_waiting_list),
+        cmd(svc, Service::put_on_waiting_list),
     );
     e.insert(
         s(commands::START_PLACEMENT),
-        ep(svc, Service::start_placement),
+        cmd(svc, Service::start_placement),
     );
-    e.insert(s(commands::CHANGE_HOURS), ep(svc, Service::change_hours));
-    e.insert(s(commands::END_PLACEMENT), ep(svc, Service::end_placement));
+    e.insert(s(commands::CHANGE_HOURS), cmd(svc, Service::change_hours));
+    e.insert(s(commands::END_PLACEMENT), cmd(svc, Service::end_placement));
     e.insert(
         s(commands::RECORD_ATTENDANCE),
-        ep(svc, Service::record_attendance),
+        cmd(svc, Service::record_attendance),
     );
     e.insert(
         s(commands::DEFINE_TARGET_GROUP),
-        ep(svc, Service::define_target_group),
+        cmd(svc, Service::define_target_group),
     );
     e.insert(
         api::query_subject(queries::TARGET_GROUPS),
