@@ -282,8 +282,9 @@ impl Linked {
     ///    (a zero only when nothing else is left; if nothing is, the total). An equality of two
     ///    figures counts both ways.
     /// 3. Secondary, over the whole set: the audit's linear programme ([`crate::audit`]) computes
-    ///    the interval an attacker can narrow each suppressed figure to from everything published;
-    ///    while one is narrower than the protection, the smallest published figure of a relation
+    ///    the interval an attacker can narrow each small suppressed figure to from everything
+    ///    published (a secondary one protects, it needs no protection of its own); while one is
+    ///    narrower than the protection, the smallest published figure of a relation
     ///    through it (or, failing that, through its group of linked suppressed figures) is
     ///    suppressed as well, and step 2 runs again.
     pub fn suppress(&self, config: &SuppressionConfig, forced: &[usize]) -> Vec<bool> {
