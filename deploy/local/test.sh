@@ -80,7 +80,7 @@ if ! cargo deny --version >/dev/null 2>&1; then
 fi
 if cargo deny --version >/dev/null 2>&1; then
   log "cargo deny check bans licenses sources"
-  cargo deny check bans licenses sources || failed+=("cargo deny check bans licenses sources")
+  cargo deny check --hide-inclusion-graph bans licenses sources || failed+=("cargo deny check bans licenses sources")
   advisory_db="$CARGO_HOME/advisory-dbs"
   if compgen -G "$advisory_db/*/crates" >/dev/null 2>&1; then
     log "cargo deny --offline check advisories (local database $advisory_db, not fetched)"

@@ -83,12 +83,34 @@ impl Up {
 
     /// SIGTERM and the wait for the drain.
     fn stop(mut self) {
+        self.terminate();
+        self.until("stopped");
+        assert!(self.child.wait().expect("wait").success(), "up exits 0");
+    }
+
+    fn terminate(&self) {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
-        self.until("stopped");
-        assert!(self.child.wait().expect("wait").success(), "up exits 0");
+    }
+}
+
+/// A failed assertion must not leave `up` and its services running: SIGTERM (up stops every
+/// service it started), then a bounded wait, then SIGKILL.
+impl Drop for Up {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.terminate();
+            for _ in 0..300 {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

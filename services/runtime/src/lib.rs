@@ -12,6 +12,7 @@ pub mod keys;
 pub mod nats;
 pub mod projection;
 pub mod reconcile;
+pub mod reference;
 pub mod relay;
 pub mod service;
 pub mod shutdown;

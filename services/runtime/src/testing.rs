@@ -259,24 +259,10 @@ pub async fn until_answered(client: &async_nats::Client, subject: &str) {
     .await;
 }
 
-/// The partner registry's reference data: the `(gemeente, wijk)` pairs the gateway's migration
-/// seeds (`services/gateway/migrations/20002_reference_data.sql`).
+/// The partner registry's reference data: the `(gemeente, wijk)` pairs (see
+/// [`crate::reference::districts`]).
 pub fn reference_districts() -> Vec<(String, String)> {
-    const SQL: &str = include_str!("../../gateway/migrations/20002_reference_data.sql");
-    SQL.split("INSERT INTO districts")
-        .nth(1)
-        .expect("the reference data inserts districts")
-        .lines()
-        .filter_map(|l| {
-            let inner = l
-                .trim()
-                .trim_end_matches(',')
-                .strip_prefix("('")?
-                .strip_suffix("')")?;
-            let (code, name) = inner.split_once("', '")?;
-            Some((code.to_owned(), name.replace("''", "'")))
-        })
-        .collect()
+    crate::reference::districts()
 }
 
 /// Answers `kansrijk.qry.registry.wijken` as the registry does, from [`reference_districts`], for

@@ -312,11 +312,12 @@ fn reach_columns() -> Vec<String> {
 /// is never published as a label (issue 17 item 7); the children still count, under this label.
 pub const UNKNOWN_LABEL: &str = "onbekend";
 
-/// The partner registry's districts (its reference data), for callers that pass none.
+/// The partner registry's districts (its reference data, which is every district the registry
+/// has), for callers that pass none.
 fn registry_districts() -> &'static BTreeSet<String> {
     static DISTRICTS: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
     DISTRICTS.get_or_init(|| {
-        kansrijk_runtime::testing::reference_districts()
+        kansrijk_runtime::reference::districts()
             .into_iter()
             .map(|(_, name)| name)
             .collect()
