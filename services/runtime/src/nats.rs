@@ -19,12 +19,14 @@ use uuid::Uuid;
 /// user in the URL), the only inbox its permissions let it subscribe to: no user can read the
 /// replies another user asked for (deploy/kubernetes/nats/values.yaml).
 pub async fn connect(url: &str, name: &str) -> Result<Client, async_nats::ConnectError> {
-    let servers: Vec<&str> = url
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    async_nats::ConnectOptions::new()
+    let (servers, credentials) = servers_and_credentials(url);
+    let options = match credentials {
+        Some((user, password)) => {
+            async_nats::ConnectOptions::with_user_and_password(user, password)
+        }
+        None => async_nats::ConnectOptions::new(),
+    };
+    options
         .name(name)
         .custom_inbox_prefix(inbox_prefix(url))
         .retry_on_initial_connect()
@@ -33,6 +35,59 @@ pub async fn connect(url: &str, name: &str) -> Result<Client, async_nats::Connec
         .request_timeout(Some(Duration::from_secs(10)))
         .connect(servers)
         .await
+}
+
+/// The servers of `url` without their user info, and the user and password of the first server
+/// naming them. async-nats does not take credentials from the addresses it is given once the
+/// options are built (every server of a cluster got "authentication error - User \"\"" with the
+/// deployment's accounts): they go into the options, once, for every server.
+fn servers_and_credentials(url: &str) -> (Vec<String>, Option<(String, String)>) {
+    let mut credentials = None;
+    let servers = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|server| match url::Url::parse(server) {
+            Ok(mut u) if !u.username().is_empty() => {
+                if credentials.is_none() {
+                    credentials = Some((
+                        decode(u.username()),
+                        decode(u.password().unwrap_or_default()),
+                    ));
+                }
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string().trim_end_matches('/').to_owned()
+            }
+            _ => server.to_owned(),
+        })
+        .collect();
+    (servers, credentials)
+}
+
+/// `%XX` escapes of a URL's user info decoded (a password may hold any character).
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The inbox prefix of the NATS user in `url` (the user of the first server naming one):
@@ -207,6 +262,27 @@ pub fn encode_reply<T: Serialize>(reply: &Reply<T>) -> bytes::Bytes {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn credentials_leave_the_addresses_for_the_options() {
+        use super::servers_and_credentials;
+        assert_eq!(
+            servers_and_credentials(
+                "nats://gateway:p%40ss%2Bw@nats-0:4222, nats://gateway:p%40ss%2Bw@nats-1:4222"
+            ),
+            (
+                vec![
+                    "nats://nats-0:4222".to_owned(),
+                    "nats://nats-1:4222".to_owned()
+                ],
+                Some(("gateway".to_owned(), "p@ss+w".to_owned()))
+            )
+        );
+        assert_eq!(
+            servers_and_credentials("nats://127.0.0.1:4222"),
+            (vec!["nats://127.0.0.1:4222".to_owned()], None)
+        );
+    }
+
     #[test]
     fn the_inbox_prefix_is_the_users_own() {
         use super::inbox_prefix;
