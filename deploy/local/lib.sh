@@ -111,6 +111,9 @@ ensure_postgres() {
   local db="$1" port own_port=""
   if [ -n "${DATABASE_URL:-}" ]; then
     log "PostgreSQL: using DATABASE_URL from the environment"
+    # The port of the URL (postgres://user@host:PORT/db), 5432 when it names none.
+    port="$(printf '%s' "$DATABASE_URL" | sed -nE 's#^[a-z]+://([^@/]*@)?[^:/]+:([0-9]+).*#\2#p')"
+    export PG_PORT="${port:-5432}"
     return 0
   fi
   if ! command -v psql >/dev/null 2>&1 || ! pg_bin_dir >/dev/null; then
