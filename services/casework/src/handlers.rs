@@ -47,34 +47,8 @@ pub const HOLD_REASON: &str = "veilig-thuis-melding";
 /// The access point recorded for the escalation's break-glass entry.
 pub const ESCALATION_ACCESS_POINT: &str = "casework.veilig-thuis-melden";
 
-/// The registry's subject of a municipality's districts (`kansrijk.qry.registry.wijken`).
-pub fn districts_subject() -> String {
-    kansrijk_proto::subject::query("registry.wijken")
-}
-
-/// The part of a district in the registry's `registry.wijken` reply this service uses.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct RegistryDistrict {
-    naam: String,
-}
-
-/// What the registry said about a district.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum DistrictCheck {
-    /// A district of the municipality, as the registry spells it.
-    Known(String),
-    Unknown,
-    /// The registry did not answer.
-    Unanswered,
-}
-
-/// The registry's spelling of `district` when it is one of `list` (trimmed, ignoring case).
-fn known_district(list: &[RegistryDistrict], district: &str) -> Option<String> {
-    let wanted = district.trim().to_lowercase();
-    list.iter()
-        .find(|d| d.naam.trim().to_lowercase() == wanted)
-        .map(|d| d.naam.clone())
-}
+pub use kansrijk_runtime::districts::districts_subject;
+use kansrijk_runtime::districts::DistrictCheck;
 
 /// The casework service's state shared by its endpoints.
 #[derive(Debug)]
@@ -262,28 +236,16 @@ impl Service {
         }
     }
 
-    /// Asks the registry for the municipality's districts (`registry.wijken`) and looks up
-    /// `district` in them (trimmed, case-insensitively).
+    /// Asks the registry whether `district` is one of the municipality's (one lookup).
     async fn check_district(&self, municipality: &str, district: &str) -> DistrictCheck {
-        let answer: Result<Vec<RegistryDistrict>, Problem> = kansrijk_runtime::nats::request(
+        kansrijk_runtime::districts::check_district(
             &self.nats,
-            districts_subject(),
-            kansrijk_runtime::nats::request_headers(&self.actor, None, None),
-            &serde_json::json!({ "gemeenteCode": municipality }),
+            &self.actor,
+            municipality,
+            district,
             self.privacy_timeout,
         )
-        .await;
-        match answer {
-            Ok(list) => {
-                known_district(&list, district).map_or(DistrictCheck::Unknown, DistrictCheck::Known)
-            }
-            // The registry answers, but does not know the municipality: it has no districts.
-            Err(p) if p.status == 404 => DistrictCheck::Unknown,
-            Err(p) => {
-                tracing::warn!(status = p.status, "registry of districts did not answer");
-                DistrictCheck::Unanswered
-            }
-        }
+        .await
     }
 
     async fn privacy_request<B: Serialize>(&self, subject: &str, body: &B) -> Result<(), Problem> {

@@ -4,6 +4,7 @@ pub mod access_log;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod districts;
 pub mod erasure;
 pub mod health;
 pub mod host;

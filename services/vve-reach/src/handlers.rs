@@ -56,34 +56,8 @@ pub fn target_group_stream(municipality: &str) -> Uuid {
     Uuid::from_u128((0x6b72_6a6b_d06e_8000_8000_u128 << 48) ^ (code & 0xffff_ffff_ffff))
 }
 
-/// The registry's subject of a municipality's districts (`kansrijk.qry.registry.wijken`).
-pub fn districts_subject() -> String {
-    subject::query("registry.wijken")
-}
-
-/// The part of a district in the registry's `registry.wijken` reply this service uses.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct RegistryDistrict {
-    naam: String,
-}
-
-/// What the registry said about a district.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum DistrictCheck {
-    /// A district of the municipality, as the registry spells it.
-    Known(String),
-    Unknown,
-    /// The registry did not answer.
-    Unanswered,
-}
-
-/// The registry's spelling of `district` when it is one of `list` (trimmed, ignoring case).
-fn known_district(list: &[RegistryDistrict], district: &str) -> Option<String> {
-    let wanted = district.trim().to_lowercase();
-    list.iter()
-        .find(|d| d.naam.trim().to_lowercase() == wanted)
-        .map(|d| d.naam.clone())
-}
+pub use kansrijk_runtime::districts::districts_subject;
+use kansrijk_runtime::districts::DistrictCheck;
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -347,28 +321,16 @@ impl Service {
         }
     }
 
-    /// Asks the registry for the municipality's districts (`registry.wijken`) and looks up
-    /// `district` in them (trimmed, case-insensitively): one lookup per request.
+    /// Asks the registry whether `district` is one of the municipality's (one lookup).
     async fn check_district(&self, municipality: &str, district: &str) -> DistrictCheck {
-        let answer: Result<Vec<RegistryDistrict>, Problem> = kansrijk_runtime::nats::request(
+        kansrijk_runtime::districts::check_district(
             &self.nats,
-            districts_subject(),
-            kansrijk_runtime::nats::request_headers(&self.me, None, None),
-            &serde_json::json!({ "gemeenteCode": municipality }),
+            &self.me,
+            municipality,
+            district,
             self.registry_timeout,
         )
-        .await;
-        match answer {
-            Ok(list) => {
-                known_district(&list, district).map_or(DistrictCheck::Unknown, DistrictCheck::Known)
-            }
-            // The registry answers, but does not know the municipality: it has no districts.
-            Err(p) if p.status == 404 => DistrictCheck::Unknown,
-            Err(p) => {
-                tracing::warn!(status = p.status, "registry of districts did not answer");
-                DistrictCheck::Unanswered
-            }
-        }
+        .await
     }
 
     // ---- JGZ ----
@@ -1347,25 +1309,4 @@ pub fn endpoints(svc: &Arc<Service>) -> Endpoints {
         ep(svc, Service::subject_access),
     );
     e
-}
-
-#[cfg(test)]
-mod district_tests {
-    use super::*;
-
-    #[test]
-    fn a_district_is_matched_in_the_registry_spelling() {
-        let list: Vec<RegistryDistrict> = ["Bos- en Gasthuisdistrict", "Leiden-Noord"]
-            .iter()
-            .map(|n| RegistryDistrict {
-                naam: (*n).to_owned(),
-            })
-            .collect();
-        assert_eq!(
-            known_district(&list, " leiden-noord "),
-            Some("Leiden-Noord".to_owned())
-        );
-        assert_eq!(known_district(&list, "Bos en Gasthuisdistrict"), None);
-        assert_eq!(known_district(&[], "Leiden-Noord"), None);
-    }
 }
