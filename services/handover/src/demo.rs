@@ -244,39 +244,7 @@ const SCHOOL_PHASES: &[(Phase, usize)] = &[
 /// default of `KANSRIJK_OVERDRACHT_BEVESTIGEN_BINNEN_DAGEN`).
 pub const CONFIRM_WITHIN_DAYS: u64 = 14;
 
-const GIVEN: &[&str] = &[
-    "Noah", "Sem", "Liam", "Lucas", "Daan", "Finn", "Levi", "Milan", "Adam", "Mohamed", "Yusuf",
-    "Ayoub", "Emma", "Julia", "Mila", "Tess", "Sophie", "Zoë", "Nora", "Sara", "Fatima", "Aya",
-    "Lina", "Maryam", "Elif", "Amira", "Noor", "Ibrahim", "Omar", "Hamza", "Mees", "Luuk", "Jesse",
-    "Anouk", "Ilyas", "Hira", "Bram", "Lotte",
-];
-const FAMILY: &[&str] = &[
-    "de Jong",
-    "Jansen",
-    "de Vries",
-    "van den Berg",
-    "van Dijk",
-    "Bakker",
-    "Janssen",
-    "Visser",
-    "Smit",
-    "Meijer",
-    "Yilmaz",
-    "El Amrani",
-    "Bouzid",
-    "Kaya",
-    "Öztürk",
-    "Haddou",
-    "Nguyen",
-    "Mohammadi",
-    "Pinas",
-    "Martina",
-    "Kowalski",
-    "van Leeuwen",
-    "Mulder",
-    "de Groot",
-    "Bos",
-];
+use kansrijk_runtime::fictional::{FAMILY_NAMES as FAMILY, GIVEN_NAMES as GIVEN};
 const SOCIO_EMOTIONAL: &[&str] = &[
     "Speelt graag samen en zoekt zelf contact met andere kinderen.",
     "Kijkt eerst de kat uit de boom; heeft bij nieuwe situaties steun van de leidster nodig.",
@@ -343,26 +311,8 @@ fn uuid(rng: &mut StdRng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.gen()).into_uuid()
 }
 
-/// A fictional BSN: starts with 9 and passes the 11-proef.
 fn fictional_bsn(rng: &mut StdRng) -> String {
-    loop {
-        let digits: Vec<i64> = std::iter::once(9)
-            .chain((0..7).map(|_| rng.gen_range(0..10)))
-            .collect();
-        let partial: i64 = digits
-            .iter()
-            .zip([9i64, 8, 7, 6, 5, 4, 3, 2])
-            .map(|(d, w)| d * w)
-            .sum();
-        let last = partial % 11;
-        if last <= 9 {
-            return digits
-                .iter()
-                .chain(std::iter::once(&last))
-                .map(|d| d.to_string())
-                .collect();
-        }
-    }
+    kansrijk_runtime::fictional::bsn(rng)
 }
 
 fn back(d: NaiveDate, lo: u64, hi: u64, rng: &mut StdRng) -> NaiveDate {

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod db;
 pub mod districts;
 pub mod erasure;
+pub mod fictional;
 pub mod health;
 pub mod host;
 pub mod identity;

@@ -412,38 +412,7 @@ pub struct DemoData {
     pub skipped_reference_rows: Vec<String>,
 }
 
-const GIVEN: &[&str] = &[
-    "Noah", "Sem", "Liam", "Lucas", "Daan", "Finn", "Levi", "Milan", "Adam", "Mohamed", "Yusuf",
-    "Ayoub", "Emma", "Julia", "Mila", "Tess", "Sophie", "Zoë", "Nora", "Sara", "Fatima", "Aya",
-    "Lina", "Maryam", "Elif", "Amira", "Noor", "Ibrahim", "Omar", "Hamza", "Mees", "Luuk",
-];
-const FAMILY: &[&str] = &[
-    "de Jong",
-    "Jansen",
-    "de Vries",
-    "van den Berg",
-    "van Dijk",
-    "Bakker",
-    "Janssen",
-    "Visser",
-    "Smit",
-    "Meijer",
-    "Yilmaz",
-    "El Amrani",
-    "Bouzid",
-    "Kaya",
-    "Öztürk",
-    "Haddou",
-    "Nguyen",
-    "Mohammadi",
-    "Pinas",
-    "Martina",
-    "Kowalski",
-    "van Leeuwen",
-    "Mulder",
-    "de Groot",
-    "Bos",
-];
+use kansrijk_runtime::fictional::{FAMILY_NAMES as FAMILY, GIVEN_NAMES as GIVEN};
 const POSTCODES: &[(&str, &[u32])] = &[
     ("Binnenstad-Zuid", &[2311, 2312]),
     ("Boerhaavedistrict", &[2333]),
@@ -475,28 +444,8 @@ fn weighted(rng: &mut StdRng, weights: &[f64]) -> usize {
     weights.len().saturating_sub(1)
 }
 
-/// A fictional BSN: starts with 9 and passes the 11-proef.
 fn fictional_bsn(rng: &mut StdRng) -> String {
-    loop {
-        let digits: Vec<i64> = std::iter::once(9)
-            .chain((0..7).map(|_| rng.gen_range(0..10)))
-            .collect();
-        let partial: i64 = digits
-            .iter()
-            .zip([9i64, 8, 7, 6, 5, 4, 3, 2])
-            .map(|(d, w)| d * w)
-            .sum();
-        // partial - last ≡ 0 (mod 11) with last in 0..=9.
-        let last = partial % 11;
-        if last <= 9 {
-            let s: String = digits
-                .iter()
-                .chain(std::iter::once(&last))
-                .map(|d| d.to_string())
-                .collect();
-            return s;
-        }
-    }
+    kansrijk_runtime::fictional::bsn(rng)
 }
 
 fn uuid(rng: &mut StdRng) -> Uuid {
