@@ -1014,5 +1014,10 @@ pub fn endpoints(svc: &Arc<Service>) -> Endpoints {
         privacy_subjects::subject_access_part(subjects::SERVICE),
         handler(move |req| s.clone().subject_access(req)),
     );
-    e
+    // A refused read (403/404 on a query) is in the access log (issue 17 item 9).
+    kansrijk_runtime::access_log::log_refused_reads(
+        e,
+        &svc.access_log,
+        kansrijk_runtime::access_log::is_query,
+    )
 }

@@ -1308,5 +1308,10 @@ pub fn endpoints(svc: &Arc<Service>) -> Endpoints {
         api::query_subject(queries::SUBJECT_ACCESS),
         ep(svc, Service::subject_access),
     );
-    e
+    // A refused read (403/404 on a query) is in the access log (issue 17 item 9).
+    kansrijk_runtime::access_log::log_refused_reads(
+        e,
+        &svc.access_log,
+        kansrijk_runtime::access_log::is_query,
+    )
 }

@@ -525,6 +525,21 @@ async fn jgz_and_childcare_keep_a_sealed_record_over_nats() {
     .await
     .unwrap_err();
     assert_eq!(not_officer.status, 403);
+    // The refused read is in the access log (NEN 7513 wants the attempt).
+    eventually(Duration::from_secs(20), "the refused read logged", || {
+        let pool = pool.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM privacy.access_log WHERE outcome = 'denied' AND subject = $1",
+            )
+            .bind(child)
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+            (n > 0).then_some(())
+        }
+    })
+    .await;
 
     // After erasure: the BSN index row goes, and everything about the child answers 410.
     erase_child(&client, child).await;
